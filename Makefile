@@ -1,0 +1,34 @@
+# Developer entry points. `make test` is what CI runs (through .ci/run).
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+export PYTHONPATH := functions/subscriber:scripts
+
+.PHONY: venv local demo test lint format
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt functions/subscriber/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## local: run the whole service on this machine until Ctrl-C
+local: venv
+	$(PYTHON) scripts/stack.py up
+
+## demo: publish the sample events through the local service and print the counts
+demo: venv
+	$(PYTHON) scripts/stack.py demo
+
+## test: unit and integration tests against real PostgreSQL and the local AWS emulator
+test: venv lint
+	$(PYTHON) -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
