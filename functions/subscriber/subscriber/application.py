@@ -1,0 +1,81 @@
+"""Normalise application audit events: validate `detail` against the contract."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import fastjsonschema
+
+from subscriber.config import Settings
+from subscriber.model import AuditEvent, InvalidMessage, Reason
+from subscriber.values import content_sha256, optional_json, parse_timestamp
+
+SCHEMA_VERSION = "v1"
+SCHEMA = json.loads(
+    resources.files("subscriber").joinpath(f"schemas/audit-event.{SCHEMA_VERSION}.json").read_text()
+)
+# Compiled once per process: fastjsonschema turns the schema into Python code.
+_validate_detail = fastjsonschema.compile(SCHEMA)
+
+
+def validate_detail(detail: dict[str, Any]) -> None:
+    """Raise InvalidMessage(SCHEMA_VIOLATION) naming the first field that breaks the contract."""
+    try:
+        _validate_detail(detail)
+    except fastjsonschema.JsonSchemaValueException as error:
+        # fastjsonschema names the validated value "data"; for publishers it is "detail".
+        message = error.message
+        if message.startswith("data"):
+            message = "detail" + message[len("data") :]
+        raise InvalidMessage(
+            Reason.SCHEMA_VIOLATION,
+            f"{message} (audit event schema {SCHEMA_VERSION})",
+        ) from None
+
+
+def normalise(envelope: dict[str, Any], body: str, settings: Settings) -> AuditEvent:
+    """Map a validated application event onto the columns of audit.events."""
+    detail: dict[str, Any] = envelope["detail"]
+    validate_detail(detail)
+
+    metadata_json = optional_json(detail.get("metadata"))
+    if metadata_json is not None:
+        size = len(metadata_json.encode("utf-8"))
+        if size > settings.max_metadata_bytes:
+            raise InvalidMessage(
+                Reason.TOO_LARGE,
+                f"detail.metadata is {size} bytes as JSON, over the limit of "
+                f"{settings.max_metadata_bytes} bytes (MAX_METADATA_BYTES)",
+            )
+
+    if "occurredAt" in detail:
+        occurred_at = parse_timestamp(detail["occurredAt"], "detail.occurredAt")
+    else:
+        occurred_at = parse_timestamp(envelope.get("time"), "envelope time")
+
+    actor: dict[str, Any] = detail["actor"]
+    target: dict[str, Any] = detail.get("target") or {}
+    return AuditEvent(
+        tenant_id=detail["tenantId"],
+        event_id=detail.get("eventId") or envelope["id"],
+        occurred_at=occurred_at,
+        source=envelope["source"],
+        detail_type=envelope["detail-type"],
+        action=detail["action"],
+        outcome=detail.get("outcome", "success"),
+        actor_type=actor["type"],
+        actor_id=actor["id"],
+        actor_name=actor.get("name"),
+        actor_ip=actor.get("ip"),
+        actor_user_agent=actor.get("userAgent"),
+        target_type=target.get("type"),
+        target_id=target.get("id"),
+        target_name=target.get("name"),
+        changes_json=optional_json(detail.get("changes")),
+        context_json=optional_json(detail.get("context")),
+        metadata_json=metadata_json,
+        original_json=body,
+        content_sha256=content_sha256(envelope),
+    )

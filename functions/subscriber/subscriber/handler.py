@@ -1,0 +1,89 @@
+"""Lambda entry point: SQS batch of EventBridge envelopes -> audit.events."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from subscriber.config import SERVICE_NAME, Settings, load_settings
+from subscriber.database import TransientDatabaseError, connector
+from subscriber.envelope import parse_message
+from subscriber.model import Delivery, Outcome, Rejection
+from subscriber.processor import BulkSqsProcessor, PartialItemFailureResponse
+from subscriber.store import EventStore
+
+logger = Logger(service=SERVICE_NAME)
+metrics = Metrics(namespace="AuditLog", service=SERVICE_NAME)
+
+
+@cache
+def settings() -> Settings:
+    return load_settings()
+
+
+@cache
+def store() -> EventStore:
+    return EventStore(connector(settings().database))
+
+
+def parse_record(record: SQSRecord) -> Delivery:
+    return Delivery(record.message_id, record.body, parse_message(record.body, settings()))
+
+
+def settle(deliveries: list[Delivery]) -> list[Outcome]:
+    """Write the batch; count and log what became of each message (never its body)."""
+    try:
+        outcomes = store().write(deliveries)
+    except TransientDatabaseError as error:
+        logger.error(
+            "batch not stored; SQS will redeliver it",
+            extra={"error": str(error), "message_count": len(deliveries)},
+        )
+        raise
+    for delivery, outcome in zip(deliveries, outcomes, strict=True):
+        if outcome is Outcome.REJECTED and isinstance(delivery.parsed, Rejection):
+            logger.warning(
+                "event rejected",
+                extra={
+                    "message_id": delivery.message_id,
+                    "reason": delivery.parsed.reason.value,
+                    "tenant_id": delivery.parsed.tenant_id,
+                    "event_id": delivery.parsed.event_id,
+                },
+            )
+    counts = Counter(outcomes)
+    metrics.add_metric(name="EventsStored", unit=MetricUnit.Count, value=counts[Outcome.STORED])
+    metrics.add_metric(
+        name="EventsDuplicate", unit=MetricUnit.Count, value=counts[Outcome.DUPLICATE]
+    )
+    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=counts[Outcome.REJECTED])
+    logger.info(
+        "batch settled",
+        extra={
+            "stored": counts[Outcome.STORED],
+            "duplicates": counts[Outcome.DUPLICATE],
+            "rejected": counts[Outcome.REJECTED],
+        },
+    )
+    return outcomes
+
+
+processor = BulkSqsProcessor(settle)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    response = process_partial_response(
+        event=event, record_handler=parse_record, processor=processor, context=context
+    )
+    failed = len(response.get("batchItemFailures", []))
+    metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=failed)
+    return response

@@ -1,0 +1,363 @@
+"""Settle a batch of deliveries in PostgreSQL: store, count as duplicate, or reject.
+
+The write path for one batch, in one transaction:
+
+1. COPY the new events into a session-local staging table.
+2. INSERT ... SELECT into audit.events with ON CONFLICT DO NOTHING, so a
+   redelivered event is stored once (key: tenant, event id, occurred_at).
+3. Only if some rows were not inserted, ask audit.classify_staged_events
+   which keys already held the same content (a duplicate) and which held
+   different content (a conflicting duplicate, kept as a rejection).
+4. Record duplicates and rejections through their functions.
+
+The writer role can insert events and call those functions, nothing else.
+If PostgreSQL rejects a row that parsing accepted, the batch is split in
+halves until the row is isolated and rejected, so one bad event never
+fails the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import pg8000.native
+from aws_lambda_powertools import Logger
+
+from subscriber.config import SERVICE_NAME
+from subscriber.database import (
+    ConnectionHolder,
+    TransientDatabaseError,
+    describe,
+    is_transient,
+    sqlstate,
+)
+from subscriber.model import AuditEvent, Delivery, Outcome, Reason, Rejection
+
+logger = Logger(service=SERVICE_NAME, child=True)
+
+# (column, type) in COPY order; every column of audit.events except ingested_at.
+EVENT_COLUMNS = (
+    ("tenant_id", "text"),
+    ("event_id", "text"),
+    ("occurred_at", "timestamptz"),
+    ("source", "text"),
+    ("detail_type", "text"),
+    ("action", "text"),
+    ("outcome", "text"),
+    ("actor_type", "text"),
+    ("actor_id", "text"),
+    ("actor_name", "text"),
+    ("actor_ip", "text"),
+    ("actor_user_agent", "text"),
+    ("target_type", "text"),
+    ("target_id", "text"),
+    ("target_name", "text"),
+    ("changes", "jsonb"),
+    ("context", "jsonb"),
+    ("metadata", "jsonb"),
+    ("original", "jsonb"),
+    ("content_sha256", "bytea"),
+)
+_COLUMN_LIST = ", ".join(name for name, _ in EVENT_COLUMNS)
+
+CREATE_STAGING_SQL = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS event_staging (ordinal integer NOT NULL, "
+    + ", ".join(f"{name} {type_}" for name, type_ in EVENT_COLUMNS)
+    + ") ON COMMIT DELETE ROWS"
+)
+COPY_SQL = f"COPY pg_temp.event_staging (ordinal, {_COLUMN_LIST}) FROM STDIN"
+# No conflict target: naming one needs SELECT on its columns, which the
+# writer role lacks. The primary key is the only unique constraint.
+INSERT_SQL = (
+    f"INSERT INTO audit.events ({_COLUMN_LIST}) "
+    f"SELECT {_COLUMN_LIST} FROM pg_temp.event_staging "
+    "ON CONFLICT DO NOTHING"
+)
+CLASSIFY_SQL = """
+SELECT ordinal, status
+FROM audit.classify_staged_events(
+    (SELECT array_agg(ordinal ORDER BY ordinal) FROM pg_temp.event_staging),
+    (SELECT array_agg(tenant_id ORDER BY ordinal) FROM pg_temp.event_staging),
+    (SELECT array_agg(event_id ORDER BY ordinal) FROM pg_temp.event_staging),
+    (SELECT array_agg(occurred_at ORDER BY ordinal) FROM pg_temp.event_staging),
+    (SELECT array_agg(content_sha256 ORDER BY ordinal) FROM pg_temp.event_staging)
+)
+WHERE status <> 'stored'
+"""
+RECORD_DUPLICATES_SQL = """
+SELECT audit.record_duplicate_deliveries(
+    CAST(:tenant_ids AS text[]), CAST(:event_ids AS text[]),
+    CAST(:occurred_ats AS timestamptz[]), CAST(:message_ids AS text[])
+)
+"""
+RECORD_REJECTIONS_SQL = """
+SELECT audit.record_rejected_events(
+    CAST(:reasons AS text[]), CAST(:messages AS text[]), CAST(:raw_bodies AS text[]),
+    CAST(:tenant_ids AS text[]), CAST(:event_ids AS text[]), CAST(:sources AS text[]),
+    CAST(:message_ids AS text[])
+)
+"""
+
+# SQLSTATE classes where PostgreSQL rejected a value: data exceptions,
+# integrity constraint violations, program limits (an index row or nesting
+# depth too large).
+DATA_ERROR_CLASSES = ("22", "23", "54")
+
+# COPY's text format: backslash, tab, newline and carriage return are escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_NULL = "\\N"
+_COPY_CHUNK_BYTES = 1 << 20
+
+
+class _StagingConnection(ConnectionHolder):
+    def on_open(self, connection: pg8000.native.Connection) -> None:
+        connection.run(CREATE_STAGING_SQL)
+
+
+def storable_text(text: str) -> str:
+    """Make any Python string storable as PostgreSQL text (no NUL, no lone surrogate)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\u0000")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _copy_text(value: str | None) -> str:
+    return _COPY_NULL if value is None else value.translate(_COPY_ESCAPES)
+
+
+def _copy_row(ordinal: int, event: AuditEvent) -> str:
+    fields = (
+        str(ordinal),
+        _copy_text(event.tenant_id),
+        _copy_text(event.event_id),
+        event.occurred_at.isoformat(),
+        _copy_text(event.source),
+        _copy_text(event.detail_type),
+        _copy_text(event.action),
+        event.outcome,
+        event.actor_type,
+        _copy_text(event.actor_id),
+        _copy_text(event.actor_name),
+        _copy_text(event.actor_ip),
+        _copy_text(event.actor_user_agent),
+        _copy_text(event.target_type),
+        _copy_text(event.target_id),
+        _copy_text(event.target_name),
+        _copy_text(event.changes_json),
+        _copy_text(event.context_json),
+        _copy_text(event.metadata_json),
+        _copy_text(event.original_json),
+        "\\\\x" + event.content_sha256.hex(),
+    )
+    return "\t".join(fields) + "\n"
+
+
+def _copy_chunks(rows: list[str]) -> list[bytes]:
+    """Encode COPY rows into chunks of about 1 MiB, one CopyData message each."""
+    chunks: list[bytes] = []
+    pending: list[str] = []
+    size = 0
+    for row in rows:
+        pending.append(row)
+        size += len(row)
+        if size >= _COPY_CHUNK_BYTES:
+            chunks.append("".join(pending).encode("utf-8"))
+            pending, size = [], 0
+    if pending:
+        chunks.append("".join(pending).encode("utf-8"))
+    return chunks
+
+
+def _conflict(event: AuditEvent) -> Rejection:
+    return Rejection(
+        Reason.CONFLICTING_DUPLICATE,
+        f"event {event.event_id!r} of tenant {event.tenant_id!r} at "
+        f"{event.occurred_at.isoformat()} is already stored with different content; "
+        "a publisher must not reuse an eventId for a different event",
+        event.tenant_id,
+        event.event_id,
+        event.source,
+    )
+
+
+def _database_rejection(event: AuditEvent, error: BaseException) -> Rejection:
+    return Rejection(
+        Reason.DATABASE_REJECTED,
+        f"PostgreSQL rejected the event: {describe(error)}",
+        event.tenant_id,
+        event.event_id,
+        event.source,
+    )
+
+
+class EventStore:
+    """Writes batches through one reused connection."""
+
+    def __init__(self, connect: Callable[[bool], pg8000.native.Connection]) -> None:
+        """Take a function that opens a connection (see database.connector)."""
+        self._connection = _StagingConnection(connect)
+
+    def write(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Settle every delivery and return its outcome, in order.
+
+        Raises TransientDatabaseError when the database could not be used;
+        then nothing of the batch was committed, and SQS should redeliver it.
+        A connection that was reused from an earlier invocation and turns out
+        to be dead is replaced once before giving up.
+        """
+        retried = False
+        while True:
+            reused = self._connection.has_connection
+            try:
+                connection = self._connection.get()
+                return self._settle(connection, list(deliveries))
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                self._connection.discard(error)
+                if retried or not reused:
+                    raise TransientDatabaseError(describe(error)) from error
+                retried = True
+                logger.warning(
+                    "database connection failed on reuse; reconnecting",
+                    extra={"error": describe(error)},
+                )
+
+    def _settle(
+        self, connection: pg8000.native.Connection, deliveries: list[Delivery]
+    ) -> list[Outcome]:
+        try:
+            return self._settle_in_transaction(connection, deliveries)
+        except pg8000.native.DatabaseError as error:
+            code = sqlstate(error) or ""
+            if code[:2] not in DATA_ERROR_CLASSES:
+                raise
+            events = [
+                i
+                for i, delivery in enumerate(deliveries)
+                if isinstance(delivery.parsed, AuditEvent)
+            ]
+            if not events:
+                raise
+            if len(events) == 1:
+                index = events[0]
+                bad = deliveries[index]
+                logger.warning(
+                    "PostgreSQL rejected one event; keeping it as rejected",
+                    extra={"message_id": bad.message_id, "error": describe(error)},
+                )
+                rejected = Delivery(
+                    bad.message_id, bad.body, _database_rejection(bad.parsed, error)
+                )
+                return self._settle_in_transaction(
+                    connection, [*deliveries[:index], rejected, *deliveries[index + 1 :]]
+                )
+            middle = len(deliveries) // 2
+            logger.info(
+                "PostgreSQL rejected a row; splitting the batch to isolate it",
+                extra={"batch_size": len(deliveries), "error": describe(error)},
+            )
+            return self._settle(connection, deliveries[:middle]) + self._settle(
+                connection, deliveries[middle:]
+            )
+
+    def _settle_in_transaction(
+        self, connection: pg8000.native.Connection, deliveries: list[Delivery]
+    ) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(deliveries)
+        rejections: list[tuple[int, Rejection]] = []
+        duplicates: list[int] = []
+        staged: list[int] = []
+        first_with_key: dict[tuple[str, str, datetime], int] = {}
+
+        for index, delivery in enumerate(deliveries):
+            parsed = delivery.parsed
+            if isinstance(parsed, Rejection):
+                rejections.append((index, parsed))
+                continue
+            first = first_with_key.setdefault(parsed.key, index)
+            if first == index:
+                staged.append(index)
+            elif deliveries[first].parsed.content_sha256 == parsed.content_sha256:
+                duplicates.append(index)
+            else:
+                rejections.append((index, _conflict(parsed)))
+
+        connection.run("BEGIN")
+        try:
+            if staged:
+                rows = [_copy_row(index, deliveries[index].parsed) for index in staged]
+                connection.run(COPY_SQL, stream=_copy_chunks(rows))
+                connection.run(INSERT_SQL)
+                for index in staged:
+                    outcomes[index] = Outcome.STORED
+                if connection.row_count != len(staged):
+                    for ordinal, status in connection.run(CLASSIFY_SQL):
+                        if status == "duplicate":
+                            duplicates.append(ordinal)
+                        elif status == "conflict":
+                            rejections.append((ordinal, _conflict(deliveries[ordinal].parsed)))
+                        else:
+                            raise RuntimeError(
+                                f"event at ordinal {ordinal} is {status} after insert"
+                            )
+            if duplicates:
+                self._record_duplicates(connection, [deliveries[i] for i in duplicates])
+            if rejections:
+                self._record_rejections(connection, [(deliveries[i], r) for i, r in rejections])
+            connection.run("COMMIT")
+        except BaseException:
+            self._rollback(connection)
+            raise
+
+        for index in duplicates:
+            outcomes[index] = Outcome.DUPLICATE
+        for index, _ in rejections:
+            outcomes[index] = Outcome.REJECTED
+        return outcomes  # type: ignore[return-value]
+
+    def _rollback(self, connection: pg8000.native.Connection) -> None:
+        try:
+            connection.run("ROLLBACK")
+        except Exception as error:  # noqa: BLE001 - the connection is unusable; drop it
+            logger.warning(
+                "rollback failed; dropping the connection", extra={"error": describe(error)}
+            )
+            self._connection.discard(error)
+
+    @staticmethod
+    def _record_duplicates(
+        connection: pg8000.native.Connection, deliveries: list[Delivery]
+    ) -> None:
+        events = [delivery.parsed for delivery in deliveries]
+        connection.run(
+            RECORD_DUPLICATES_SQL,
+            tenant_ids=[event.tenant_id for event in events],
+            event_ids=[event.event_id for event in events],
+            occurred_ats=[event.occurred_at.isoformat() for event in events],
+            message_ids=[delivery.message_id for delivery in deliveries],
+        )
+
+    @staticmethod
+    def _record_rejections(
+        connection: pg8000.native.Connection, rejected: list[tuple[Delivery, Rejection]]
+    ) -> None:
+        connection.run(
+            RECORD_REJECTIONS_SQL,
+            reasons=[rejection.reason.value for _, rejection in rejected],
+            messages=[storable_text(rejection.message) for _, rejection in rejected],
+            raw_bodies=[storable_text(delivery.body) for delivery, _ in rejected],
+            tenant_ids=[_optional_text(rejection.tenant_id) for _, rejection in rejected],
+            event_ids=[_optional_text(rejection.event_id) for _, rejection in rejected],
+            sources=[_optional_text(rejection.source) for _, rejection in rejected],
+            message_ids=[delivery.message_id for delivery, _ in rejected],
+        )
+
+
+def _optional_text(value: str | None) -> str | None:
+    return None if value is None else storable_text(value)
