@@ -138,13 +138,20 @@ class LocalPostgres:
         try:
             self._run(
                 "initdb",
-                "--pgdata", str(self.data_dir),
-                "--username", SUPERUSER,
-                "--pwfile", pwfile.name,
-                "--auth-local", "trust",
-                "--auth-host", "scram-sha-256",
-                "--encoding", "UTF8",
-                "--locale", "C.UTF-8",
+                "--pgdata",
+                str(self.data_dir),
+                "--username",
+                SUPERUSER,
+                "--pwfile",
+                pwfile.name,
+                "--auth-local",
+                "trust",
+                "--auth-host",
+                "scram-sha-256",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C.UTF-8",
                 *([] if self.durable else ["--no-sync"]),
             )
         finally:
@@ -176,9 +183,12 @@ class LocalPostgres:
             self.init()
         self._run(
             "pg_ctl",
-            "--pgdata", str(self.data_dir),
-            "--log", str(self.data_dir / "server.log"),
-            "--options", f"-p {self.port}",
+            "--pgdata",
+            str(self.data_dir),
+            "--log",
+            str(self.data_dir / "server.log"),
+            "--options",
+            f"-p {self.port}",
             "--wait",
             "start",
         )
@@ -213,13 +223,22 @@ class LocalPostgres:
         """Run SQL through psql over the Unix socket as the superuser; return its output."""
         result = self._run(
             "psql",
-            "--no-psqlrc", "--quiet", "--tuples-only", "--no-align",
-            "--set", "ON_ERROR_STOP=1",
-            "--host", str(self.data_dir),
-            "--port", str(self.port),
-            "--username", SUPERUSER,
-            "--dbname", database or "postgres",
-            "--command", sql,
+            "--no-psqlrc",
+            "--quiet",
+            "--tuples-only",
+            "--no-align",
+            "--set",
+            "ON_ERROR_STOP=1",
+            "--host",
+            str(self.data_dir),
+            "--port",
+            str(self.port),
+            "--username",
+            SUPERUSER,
+            "--dbname",
+            database or "postgres",
+            "--command",
+            sql,
         )
         return result.stdout.strip()
 
@@ -239,7 +258,9 @@ class LocalPostgres:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["start", "stop"])
-    parser.add_argument("--data-dir", required=True, help="cluster directory, created on first start")
+    parser.add_argument(
+        "--data-dir", required=True, help="cluster directory, created on first start"
+    )
     parser.add_argument("--port", type=int, help="TCP port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="database to create")
     args = parser.parse_args(argv)
