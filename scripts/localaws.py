@@ -28,6 +28,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -598,6 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "provision":
         print(json.dumps(provision(args.endpoint_url, **settings).to_dict(), indent=2))
         return 0
+    # SIGTERM (from a process manager, or kill) leaves through the with block, so the
+    # moto server is stopped as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     with LocalAws(args.port, region=args.region, log_path=args.log) as emulator:
         resources = provision(emulator.start(), **settings)
         print(json.dumps(resources.to_dict(), indent=2), flush=True)
@@ -607,6 +611,11 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    logger.info("Received signal %d, stopping", signum)
+    sys.exit(0)
 
 
 if __name__ == "__main__":
