@@ -86,3 +86,6 @@ $$;
 
 COMMENT ON PROCEDURE audit.run_maintenance() IS
     'Create partitions ahead, drop expired ones, and keep rows in the default partition from blocking either.';
+
+-- Only the owner (the migration user, which pg_cron runs the job as) may call it.
+REVOKE ALL ON PROCEDURE audit.run_maintenance() FROM PUBLIC;
