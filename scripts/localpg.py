@@ -192,7 +192,11 @@ class LocalPostgres:
             "--wait",
             "start",
         )
-        self._create_database()
+        try:
+            self._create_database()
+        except BaseException:
+            self.stop()
+            raise
         return self.connection
 
     def stop(self, remove: bool | None = None) -> None:
