@@ -62,13 +62,6 @@ DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def port_in_use(port: int) -> bool:
     """Return True when something accepts TCP connections on 127.0.0.1:port."""
     with socket.socket() as sock:

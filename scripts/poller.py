@@ -26,9 +26,14 @@ not stopped: its batch counts as failed once it returns.
 
 from __future__ import annotations
 
+import argparse
 import base64
+import importlib
 import json
 import logging
+import os
+import signal
+import sys
 import threading
 import time
 import uuid
@@ -430,3 +435,67 @@ def lambda_message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def _base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+def load_handler(reference: str) -> Handler:
+    """Import ``package.module:function`` and return the function."""
+    module_name, separator, attribute = reference.partition(":")
+    if not separator or not module_name or not attribute:
+        raise ValueError(f"handler {reference!r} is invalid: use module:function")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one function's event source mapping until SIGTERM or Ctrl-C."""
+    from localaws import make_client  # the emulator helpers are only needed here
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queue-url", required=True, help="SQS queue to poll")
+    parser.add_argument("--queue-arn", required=True, help="its ARN, as Lambda events carry it")
+    parser.add_argument("--handler", required=True, help="module:function to invoke")
+    parser.add_argument("--function-name", default="audit-subscriber", help="Lambda function name")
+    parser.add_argument("--batch-size", type=int, default=10, help="messages per invocation")
+    parser.add_argument(
+        "--batching-window", type=float, default=0, help="seconds to wait to fill a batch"
+    )
+    parser.add_argument("--region", default="us-east-1", help="AWS region name")
+    parser.add_argument(
+        "--endpoint-url",
+        default=os.environ.get("AWS_ENDPOINT_URL"),
+        help="AWS emulator URL (default: $AWS_ENDPOINT_URL)",
+    )
+    args = parser.parse_args(argv)
+    if not args.endpoint_url:
+        parser.error("--endpoint-url or AWS_ENDPOINT_URL is required")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    poller = SqsPoller(
+        make_client("sqs", args.endpoint_url, args.region),
+        args.queue_url,
+        args.queue_arn,
+        load_handler(args.handler),
+        batch_size=args.batch_size,
+        batching_window_seconds=args.batching_window,
+        region=args.region,
+        function_name=args.function_name,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    poller.run(stop)
+    totals = poller.stats()
+    logger.info(
+        "Poller totals: received=%d deleted=%d failed=%d handler_errors=%d",
+        totals.received,
+        totals.deleted,
+        totals.failed,
+        totals.handler_errors,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

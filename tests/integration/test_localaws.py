@@ -14,10 +14,10 @@ from localaws import (
     count_messages,
     delete_resources,
     endpoint_responds,
-    free_port,
     provision,
     wait_until_drained,
 )
+from localpg import free_port
 
 pytestmark = pytest.mark.integration
 
