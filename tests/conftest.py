@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pg8000.native
 import pytest
-from localpg import Connection, LocalPostgres
+from local_database import AuditDatabase, Credentials, prepare_database
+from localaws import (
+    LocalAws,
+    ResourceNames,
+    Resources,
+    delete_resources,
+    dummy_aws_environment,
+    provision,
+)
+from localpg import Connection, LocalPostgres, free_port
+from samples import sqs_event
 
 _database_numbers = itertools.count(1)
 
@@ -50,24 +63,129 @@ def empty_database(pg_cluster: LocalPostgres) -> Iterator[Connection]:
         pg_cluster.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# -- The migrated audit database ------------------------------------------------
+
+
+class TestDatabase:
+    """The session's migrated database, with query helpers for assertions."""
+
+    def __init__(self, database: AuditDatabase) -> None:
+        self.database = database
+        self.writer = database.writer
+        self.reader = database.reader
+        self.superuser = database.superuser
+        self._connection = pg8000.native.Connection(
+            database.superuser.user,
+            host=database.host,
+            port=database.port,
+            database=database.name,
+            password=database.superuser.password,
+        )
+
+    def connect_as(self, credentials: Credentials):
+        return self.database.connect_as(credentials)
+
+    def execute(self, sql: str, **params: object) -> None:
+        self._connection.run(sql, **params)
+
+    def row(self, sql: str, **params: object) -> list:
+        rows = self._connection.run(sql, **params)
+        assert len(rows) == 1, f"expected one row, got {len(rows)}"
+        return rows[0]
+
+    def scalar(self, sql: str, **params: object) -> object:
+        return self.row(sql, **params)[0]
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(pg_cluster: LocalPostgres) -> Iterator[TestDatabase]:
+    database = TestDatabase(prepare_database(pg_cluster))
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+@pytest.fixture
+def audit_db(migrated_database: TestDatabase) -> TestDatabase:
+    """The migrated database, emptied of events, rejections and duplicates."""
+    migrated_database.execute(
+        "TRUNCATE audit.events, audit.rejected_events, audit.duplicate_deliveries"
+    )
+    return migrated_database
+
+
+@pytest.fixture
+def unused_port() -> int:
+    return free_port()
+
+
+class SubscriberUnderTest:
+    """The subscriber's Lambda handler, configured for the test database."""
+
+    def __init__(self) -> None:
+        from subscriber import handler
+
+        self.handler = handler
+
+    def reset(self) -> None:
+        """Forget cached settings and the connection, so changed variables take effect."""
+        if self.handler.store.cache_info().currsize:
+            self.handler.store().close()
+        self.handler.settings.cache_clear()
+        self.handler.store.cache_clear()
+
+    def invoke(self, bodies: list[str]) -> dict:
+        return self.handler.lambda_handler(sqs_event(bodies), LambdaContext())
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "audit-subscriber"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:audit-subscriber"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+    log_group_name: str = "/aws/lambda/audit-subscriber"
+    log_stream_name: str = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def subscriber(
+    audit_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SubscriberUnderTest]:
+    database = audit_db.database
+    environment = {
+        "DB_HOST": database.host,
+        "DB_PORT": str(database.port),
+        "DB_NAME": database.name,
+        "DB_USER": database.writer.user,
+        "DB_PASSWORD": database.writer.password,
+        "DB_SSLMODE": "disable",
+        "AWS_ACCOUNT_TENANTS": '{"999999999999": "tenant-nine", "*": "platform"}',
+        "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    under_test = SubscriberUnderTest()
+    under_test.reset()
+    try:
+        yield under_test
+    finally:
+        under_test.reset()
+
+
 # -- AWS emulator ---------------------------------------------------------------------------
 # A moto server on a free port for the whole session, or the emulator at AWS_ENDPOINT_URL
 # when that is set (LocalStack in CI, for example). Each test gets its own bus, rules and
 # queues, so tests never see each other's messages.
-
-import os  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
-
-from localaws import (  # noqa: E402
-    LocalAws,
-    ResourceNames,
-    Resources,
-    delete_resources,
-    dummy_aws_environment,
-    free_port,
-    provision,
-)
 
 
 @pytest.fixture(scope="session")

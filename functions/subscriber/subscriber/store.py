@@ -202,6 +202,10 @@ class EventStore:
         """Take a function that opens a connection (see database.connector)."""
         self._connection = _StagingConnection(connect)
 
+    def close(self) -> None:
+        """Close the connection; the next write opens a new one."""
+        self._connection.discard()
+
     def write(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """Settle every delivery and return its outcome, in order.
 

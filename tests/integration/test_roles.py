@@ -1,0 +1,74 @@
+"""What the writer and reader roles may and may not do."""
+
+from __future__ import annotations
+
+import pg8000.native
+import pytest
+
+pytestmark = pytest.mark.integration
+
+INSERT_EVENT = (
+    "INSERT INTO audit.events (tenant_id, event_id, occurred_at, source, detail_type, action,"
+    " outcome, actor_type, actor_id, original, content_sha256)"
+    " VALUES ('t', 'e', now(), 's', 'd', 'a.b', 'success', 'user', 'u', '{}', sha256('x'))"
+)
+
+
+def sqlstate_of(connection: pg8000.native.Connection, sql: str) -> str | None:
+    """Run sql and return the SQLSTATE it failed with, or None if it succeeded."""
+    try:
+        connection.run(sql)
+    except pg8000.native.DatabaseError as error:
+        return error.args[0]["C"]
+    return None
+
+
+def test_writer_can_insert(audit_db):
+    with audit_db.connect_as(audit_db.writer) as writer:
+        assert sqlstate_of(writer, INSERT_EVENT) is None
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM audit.events",
+        "SELECT count(*) FROM audit.events",
+        "SELECT tenant_id FROM audit.events_default",
+        "UPDATE audit.events SET action = 'x.y'",
+        "DELETE FROM audit.events",
+        "TRUNCATE audit.events",
+        "SELECT * FROM audit.rejected_events",
+        "DELETE FROM audit.rejected_events",
+        "SELECT * FROM audit.duplicate_deliveries",
+        "INSERT INTO audit.rejected_events"
+        " (reason, message, raw_body, body_sha256, last_message_id)"
+        " VALUES ('r', 'm', 'b', sha256('b'), 'id')",
+    ],
+)
+def test_writer_cannot_read_or_change(audit_db, sql):
+    with audit_db.connect_as(audit_db.writer) as writer:
+        assert sqlstate_of(writer, sql) == "42501"
+
+
+def test_reader_can_select(audit_db):
+    with audit_db.connect_as(audit_db.reader) as reader:
+        assert sqlstate_of(reader, "SELECT * FROM audit.events") is None
+        assert sqlstate_of(reader, "SELECT * FROM audit.rejected_events") is None
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        INSERT_EVENT,
+        "UPDATE audit.events SET action = 'x.y'",
+        "DELETE FROM audit.events",
+        "SELECT audit.record_rejected_events(ARRAY['r'], ARRAY['m'], ARRAY['b'],"
+        " ARRAY[NULL], ARRAY[NULL], ARRAY[NULL], ARRAY['id'])",
+        "SELECT audit.record_duplicate_deliveries("
+        "ARRAY['t'], ARRAY['e'], ARRAY[now()], ARRAY['m'])",
+        "CALL audit.run_maintenance()",
+    ],
+)
+def test_reader_cannot_write(audit_db, sql):
+    with audit_db.connect_as(audit_db.reader) as reader:
+        assert sqlstate_of(reader, sql) == "42501"
