@@ -1,0 +1,403 @@
+"""Run the audit log service on this machine, with no AWS account.
+
+    python scripts/stack.py demo             # make demo
+    python scripts/stack.py up               # make local; Ctrl-C stops it
+    python scripts/stack.py publish --count N   # more events into a running `up`
+
+Everything listens on 127.0.0.1:
+
+* PostgreSQL 15 with pg_partman and pg_cron, in a temporary directory,
+  migrated by the Flyway-compatible runner, with the functions' login roles;
+* moto's AWS server (port 4566, or LOCAL_AWS_PORT) with the event bus, the
+  two rules, the ingestion queue, its DLQ, and the subscriber's database
+  secret in Secrets Manager;
+* the subscriber Lambda in a process of its own, fed by a poller that
+  behaves as Lambda's SQS event source mapping; its logs go to
+  .local/logs/subscriber.log.
+
+`demo` publishes generated application events (a few invalid on purpose,
+a few published twice) to the bus, and delivers the real CloudTrail and
+EventBridge samples to the queue as EventBridge would, then waits until
+the queue is empty and prints what became of every event, counted from
+the database and the queues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pg8000.native
+from event_pattern import load_patterns
+from local_database import AuditDatabase, prepare_database
+from localaws import LocalAws, Resources, count_messages, dummy_aws_environment, provision
+from localpg import LocalPostgres
+from publish import Entry, deliver_aws_events, put_events, wrap_cloudtrail_record
+from sample_events import generate_application_events
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "tests" / "fixtures" / "aws-samples"
+LOG_DIR = ROOT / ".local" / "logs"
+SECRET_NAME = "audit/local/subscriber-database"  # noqa: S105 - the name, not a value
+
+# Accounts of the sample CloudTrail records, mapped to tenants; "*" takes the rest.
+ACCOUNT_TENANTS = {
+    "123456789012": "acme-corp",
+    "111122223333": "globex",
+    "*": "platform",
+}
+
+APPLICATION_EVENTS = 300
+INVALID_EVERY = 50
+REPUBLISHED = 5
+
+
+@dataclass
+class Published:
+    application: int = 0
+    invalid: int = 0
+    republished: int = 0
+    cloudtrail: int = 0
+    eventbridge: int = 0
+    not_routed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.application + self.republished + self.cloudtrail + self.eventbridge
+
+
+@dataclass
+class Counts:
+    stored: int
+    duplicates: int
+    rejected: int
+    dlq: int
+    rejected_by_reason: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return self.stored + self.duplicates + self.rejected + self.dlq
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+class LocalService:
+    """PostgreSQL, the AWS emulator and the subscriber, started and stopped together."""
+
+    def __init__(self, aws_port: int, batch_size: int = 100, batching_window: float = 1.0) -> None:
+        self.aws_port = aws_port
+        self.batch_size = batch_size
+        self.batching_window = batching_window
+        self.cluster: LocalPostgres | None = None
+        self.database: AuditDatabase | None = None
+        self.aws: LocalAws | None = None
+        self.resources: Resources | None = None
+        self.subscriber: subprocess.Popen[bytes] | None = None
+        self.endpoint_url = ""
+
+    def start(self) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        os.environ.update(dummy_aws_environment())
+        self.cluster = LocalPostgres()
+        self.cluster.start()
+        self.database = prepare_database(self.cluster)
+
+        self.aws = LocalAws(self.aws_port, log_path=LOG_DIR / "moto.log")
+        self.endpoint_url = self.aws.start()
+        self.resources = provision(self.endpoint_url)
+        secret_arn = self._store_database_secret()
+        self._start_subscriber(secret_arn)
+
+    def _store_database_secret(self) -> str:
+        """Put the subscriber's credentials in Secrets Manager, in the shape RDS secrets have."""
+        assert self.aws and self.database
+        secret = {
+            "engine": "postgres",
+            "host": self.database.host,
+            "port": self.database.port,
+            "dbname": self.database.name,
+            "username": self.database.writer.user,
+            "password": self.database.writer.password,
+        }
+        client = self.aws.client("secretsmanager")
+        try:
+            return client.create_secret(Name=SECRET_NAME, SecretString=json.dumps(secret))["ARN"]
+        except client.exceptions.ResourceExistsException:
+            # An emulator adopted from AWS_ENDPOINT_URL may still hold an earlier run's secret.
+            return client.put_secret_value(SecretId=SECRET_NAME, SecretString=json.dumps(secret))[
+                "ARN"
+            ]
+
+    def _start_subscriber(self, secret_arn: str) -> None:
+        assert self.resources
+        environment = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(ROOT / "functions" / "subscriber"), str(ROOT / "scripts")]
+            ),
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "DB_SECRET_ARN": secret_arn,
+            "DB_SSLMODE": "disable",
+            "AWS_ACCOUNT_TENANTS": json.dumps(ACCOUNT_TENANTS),
+            "POWERTOOLS_SERVICE_NAME": "audit-subscriber",
+            "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
+        }
+        log = (LOG_DIR / "subscriber.log").open("ab")
+        self.subscriber = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "poller.py"),
+                "--queue-url", self.resources.queue_url,
+                "--queue-arn", self.resources.queue_arn,
+                "--handler", "subscriber.handler:lambda_handler",
+                "--batch-size", str(self.batch_size),
+                "--batching-window", str(self.batching_window),
+                "--endpoint-url", self.endpoint_url,
+            ],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+
+    def stop(self) -> None:
+        """Stop the subscriber, the emulator and PostgreSQL, in that order."""
+        if self.subscriber is not None and self.subscriber.poll() is None:
+            self.subscriber.send_signal(signal.SIGTERM)
+            try:
+                self.subscriber.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.subscriber.kill()
+                self.subscriber.wait()
+        if self.aws is not None:
+            self.aws.stop()
+        if self.cluster is not None:
+            self.cluster.stop()
+
+    def __enter__(self) -> LocalService:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def publish_application_events(
+        self, count: int, invalid_every: int, republish: int
+    ) -> Published:
+        """Put generated events on the bus; put `republish` of them a second time."""
+        assert self.aws and self.resources
+        events = generate_application_events(
+            count, invalid_every=invalid_every, now=datetime.now(UTC), seed=int(time.time())
+        )
+        entries = [Entry(event.source, event.detail_type, event.detail) for event in events]
+        client = self.aws.client("events")
+        ids = put_events(client, self.resources.bus_name, entries)
+        # A publisher retrying after a timeout: same eventId and occurredAt, new envelope.
+        again = [
+            entry
+            for entry, event in zip(entries, events, strict=True)
+            if event.defect is None and "eventId" in event.detail and "occurredAt" in event.detail
+        ][:republish]
+        republished_ids = put_events(client, self.resources.bus_name, again)
+        return Published(
+            application=len(ids),
+            invalid=sum(event.defect is not None for event in events),
+            republished=len(republished_ids),
+        )
+
+    def deliver_aws_samples(self, published: Published) -> None:
+        """Deliver the real samples to the queue as the default bus's rule would."""
+        assert self.aws and self.resources
+        pattern = load_patterns()["aws-cloudtrail-events"]
+        sqs = self.aws.client("sqs")
+        records = _read_jsonl(SAMPLES / "cloudtrail" / "records.jsonl")
+        cloudtrail = deliver_aws_events(
+            sqs, self.resources.queue_url, [wrap_cloudtrail_record(r) for r in records], pattern
+        )
+        eventbridge = deliver_aws_events(
+            sqs,
+            self.resources.queue_url,
+            _read_jsonl(SAMPLES / "eventbridge" / "events.jsonl"),
+            pattern,
+        )
+        published.cloudtrail = cloudtrail.delivered
+        published.eventbridge = eventbridge.delivered
+        published.not_routed = cloudtrail.unmatched + eventbridge.unmatched
+
+    # -- observing ----------------------------------------------------------------------
+
+    def wait_until_settled(self, timeout_seconds: float) -> float:
+        """Wait until the ingestion queue has nothing visible or in flight; return the wait."""
+        assert self.aws and self.resources
+        sqs = self.aws.client("sqs")
+        started = time.monotonic()
+        quiet_checks = 0
+        while quiet_checks < 3:
+            if self.subscriber is not None and self.subscriber.poll() is not None:
+                raise RuntimeError(
+                    f"the subscriber exited with code {self.subscriber.returncode}; "
+                    f"see {LOG_DIR / 'subscriber.log'}"
+                )
+            if time.monotonic() - started > timeout_seconds:
+                raise TimeoutError(
+                    f"the queue still holds {count_messages(sqs, self.resources.queue_url)} "
+                    f"messages after {timeout_seconds:.0f} s; see {LOG_DIR / 'subscriber.log'}"
+                )
+            quiet = count_messages(sqs, self.resources.queue_url) == 0
+            quiet_checks = quiet_checks + 1 if quiet else 0
+            time.sleep(0.5)
+        return time.monotonic() - started
+
+    def counts(self) -> Counts:
+        """Count outcomes from the database and the DLQ, not from what was published."""
+        assert self.aws and self.resources and self.database
+        with self.database.connect_as(self.database.superuser) as connection:
+            stored = _scalar(connection, "SELECT count(*) FROM audit.events")
+            duplicates = _scalar(
+                connection, "SELECT coalesce(sum(seen_count), 0) FROM audit.duplicate_deliveries"
+            )
+            by_reason = dict(
+                connection.run(
+                    "SELECT reason, sum(seen_count)::integer FROM audit.rejected_events"
+                    " GROUP BY reason ORDER BY reason"
+                )
+            )
+        dlq = count_messages(self.aws.client("sqs"), self.resources.dlq_url)
+        return Counts(stored, duplicates, sum(by_reason.values()), dlq, by_reason)
+
+
+def _scalar(connection: pg8000.native.Connection, sql: str) -> int:
+    return int(connection.run(sql)[0][0])
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _publish_samples(service: LocalService) -> Published:
+    published = service.publish_application_events(APPLICATION_EVENTS, INVALID_EVERY, REPUBLISHED)
+    service.deliver_aws_samples(published)
+    _say(
+        f"demo: published {published.application} application events to the bus "
+        f"({published.invalid} invalid on purpose) and {published.republished} of them again; "
+        f"delivered {published.cloudtrail} CloudTrail records and {published.eventbridge} "
+        f"EventBridge samples to the queue as the aws-cloudtrail-events rule would "
+        f"({published.not_routed} other samples do not match that rule and were not delivered)"
+    )
+    return published
+
+
+def _report(published: Published, counts: Counts) -> int:
+    reasons = " ".join(f"{reason}={count}" for reason, count in counts.rejected_by_reason.items())
+    _say(f"demo: rejected by reason: {reasons or 'none'}")
+    status = 0
+    if counts.total != published.total:
+        _say(
+            f"demo: MISMATCH: {published.total} published but {counts.total} accounted for; "
+            f"see {LOG_DIR / 'subscriber.log'}"
+        )
+        status = 1
+    _say(
+        f"demo: published={published.total} stored={counts.stored} "
+        f"duplicates={counts.duplicates} rejected={counts.rejected} dlq={counts.dlq}"
+    )
+    return status
+
+
+def demo(aws_port: int) -> int:
+    with LocalService(aws_port) as service:
+        assert service.cluster and service.database
+        _say(
+            f"demo: PostgreSQL on 127.0.0.1:{service.database.port}, AWS emulator on "
+            f"{service.endpoint_url}, subscriber log in {LOG_DIR / 'subscriber.log'}"
+        )
+        published = _publish_samples(service)
+        waited = service.wait_until_settled(timeout_seconds=300)
+        _say(f"demo: the queue was empty {waited:.1f} s after the last publish")
+        counts = service.counts()
+    return _report(published, counts)
+
+
+def up(aws_port: int) -> int:
+    with LocalService(aws_port) as service:
+        assert service.database and service.resources
+        published = _publish_samples(service)
+        service.wait_until_settled(timeout_seconds=300)
+        _report(published, service.counts())
+        database = service.database
+        reader = database.reader
+        _say(
+            "\nlocal: the service is running; Ctrl-C stops it and deletes its data.\n"
+            f"  database (read-only role)  postgresql://{reader.user}:{reader.password}"
+            f"@{database.host}:{database.port}/{database.name}\n"
+            f"  AWS emulator               {service.endpoint_url} "
+            f"(bus {service.resources.bus_name}, queue {service.resources.names.queue}, "
+            f"DLQ {service.resources.names.dlq})\n"
+            f"  logs                       {LOG_DIR}\n"
+            f"  more events                .venv/bin/python scripts/stack.py publish --count 100"
+        )
+        stop_requested = False
+
+        def request_stop(*_: object) -> None:
+            nonlocal stop_requested
+            stop_requested = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        try:
+            while not stop_requested:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        _say("local: stopping")
+    return 0
+
+
+def publish_more(aws_port: int, count: int) -> int:
+    """Publish generated events to a stack that `up` started."""
+    os.environ.update(dummy_aws_environment())
+    service = LocalService(aws_port)
+    service.aws = LocalAws(aws_port)
+    service.aws.endpoint_url = f"http://127.0.0.1:{aws_port}"
+    service.resources = provision(service.aws.endpoint_url)
+    published = service.publish_application_events(count, invalid_every=0, republish=0)
+    _say(f"published {published.application} events to {service.resources.bus_name}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["demo", "up", "publish"])
+    parser.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
+        help="port of the AWS emulator on 127.0.0.1 (default: $LOCAL_AWS_PORT or 4566)",
+    )
+    parser.add_argument("--count", type=int, default=100, help="events to publish (publish)")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo(args.aws_port)
+    if args.command == "up":
+        return up(args.aws_port)
+    return publish_more(args.aws_port, args.count)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
