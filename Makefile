@@ -3,13 +3,16 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export PYTHONPATH := functions/subscriber:scripts
 
-.PHONY: venv local demo test lint format
+.PHONY: deps venv local demo test lint format
+
+## deps: Debian packages (PostgreSQL 15, pg_partman, pg_cron); uses sudo unless root
+deps:
+	bash scripts/install-debian-packages.sh
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements-dev.txt functions/subscriber/requirements.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 

@@ -126,6 +126,25 @@ class LocalPostgres:
         pid_file = self.data_dir / "postmaster.pid"
         return pid_file.exists()
 
+    def check_extensions(self) -> None:
+        """Raise if pg_partman or pg_cron is not installed for this PostgreSQL."""
+        pg_config = str(self.bin_dir / "pg_config")
+        share = subprocess.run(
+            [pg_config, "--sharedir"], capture_output=True, text=True, check=True
+        )
+        lib = subprocess.run([pg_config, "--pkglibdir"], capture_output=True, text=True, check=True)
+        required = {
+            "pg_partman": Path(share.stdout.strip()) / "extension" / "pg_partman.control",
+            "pg_cron": Path(lib.stdout.strip()) / "pg_cron.so",
+        }
+        missing = [name for name, path in required.items() if not path.exists()]
+        if missing:
+            raise RuntimeError(
+                f"{' and '.join(missing)} not installed for the PostgreSQL in {self.bin_dir}: "
+                "run `make deps` (Debian: apt-get install postgresql-15-partman "
+                "postgresql-15-cron)"
+            )
+
     def init(self) -> None:
         """Create the cluster and write its configuration."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -180,6 +199,7 @@ class LocalPostgres:
     def start(self) -> Connection:
         """Initialise the cluster if needed, start it and create the database."""
         if not self.initialised:
+            self.check_extensions()
             self.init()
         self._run(
             "pg_ctl",
