@@ -36,17 +36,6 @@ def pg_cluster() -> Iterator[LocalPostgres]:
         cluster.stop()
 
 
-def connect(connection: Connection, database: str | None = None) -> pg8000.native.Connection:
-    """Open a pg8000 connection as the cluster's superuser."""
-    return pg8000.native.Connection(
-        connection.user,
-        host=connection.host,
-        port=connection.port,
-        database=database or connection.database,
-        password=connection.password,
-    )
-
-
 @pytest.fixture
 def empty_database(pg_cluster: LocalPostgres) -> Iterator[Connection]:
     """A new, empty database in the session cluster, dropped after the test.

@@ -34,6 +34,7 @@ class DatabaseSettings:
     ssl_mode: str
     ssl_root_cert: str | None
     connect_timeout_seconds: float
+    statement_timeout_seconds: int
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ssl_mode=ssl_mode,
         ssl_root_cert=env.get("DB_SSL_ROOT_CERT") or None,
         connect_timeout_seconds=float(_integer(env, "DB_CONNECT_TIMEOUT_SECONDS", 5, 1)),
+        statement_timeout_seconds=_integer(env, "DB_STATEMENT_TIMEOUT_SECONDS", 30, 1),
     )
     return Settings(
         database=database,

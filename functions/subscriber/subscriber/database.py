@@ -37,7 +37,7 @@ def sqlstate(error: BaseException) -> str | None:
 
 
 def describe(error: BaseException) -> str:
-    """One line with the SQLSTATE and PostgreSQL's message, without the statement text."""
+    """Format the SQLSTATE and PostgreSQL's message in one line, without the statement text."""
     if isinstance(error, pg8000.native.DatabaseError) and error.args:
         details = error.args[0]
         if isinstance(details, dict):
@@ -106,9 +106,12 @@ def connector(settings: DatabaseSettings) -> Callable[[bool], pg8000.native.Conn
             timeout=settings.connect_timeout_seconds,
             application_name="audit-subscriber",
         )
-        # Statements get the socket timeout only while connecting; a hung
-        # statement is cut off by the server instead.
-        connection.run("SET statement_timeout = '30s'")
+        connection.run(f"SET statement_timeout = '{settings.statement_timeout_seconds}s'")
+        # pg8000 keeps its connect timeout on the socket for every later read, so a
+        # batch slower than that would look like a dead connection. Reads may take
+        # as long as the server lets a statement run, plus a margin.
+        # NOTE: _usock is pg8000's attribute (1.31); there is no public setter.
+        connection._usock.settimeout(settings.statement_timeout_seconds + 15)
         logger.info("database connection opened", extra={"db_host": host, "db_name": name})
         return connection
 

@@ -24,7 +24,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_message(body: str, settings: Settings) -> AuditEvent | Rejection:
-    """Parse one SQS message body; never raises for bad input."""
+    """Parse one SQS message body; bad input returns a Rejection instead of raising."""
     envelope: dict[str, Any] | None = None
     try:
         envelope = _load_envelope(body, settings)
