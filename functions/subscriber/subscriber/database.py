@@ -45,6 +45,15 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def error_code(error: BaseException) -> str:
+    """Return the SQLSTATE of a database error, else the exception's type name.
+
+    Safe to log: unlike PostgreSQL's message and context fields, it never
+    quotes row data.
+    """
+    return sqlstate(error) or type(error).__name__
+
+
 def is_transient(error: BaseException) -> bool:
     """Tell whether a failed database call is worth retrying later."""
     if isinstance(error, pg8000.native.InterfaceError | OSError | TransientDatabaseError):

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from subscriber.config import SERVICE_NAME, Settings, load_settings
-from subscriber.database import TransientDatabaseError, connector
+from subscriber.database import TransientDatabaseError, connector, error_code
 from subscriber.envelope import parse_message
 from subscriber.model import Delivery, Outcome, Rejection
 from subscriber.processor import BulkSqsProcessor, PartialItemFailureResponse
@@ -45,6 +45,12 @@ def settle(deliveries: list[Delivery]) -> list[Outcome]:
         logger.error(
             "batch not stored; SQS will redeliver it",
             extra={"error": str(error), "message_count": len(deliveries)},
+        )
+        raise
+    except Exception as error:
+        logger.error(
+            "batch not stored: unexpected error; SQS will redeliver it",
+            extra={"error": error_code(error), "message_count": len(deliveries)},
         )
         raise
     for delivery, outcome in zip(deliveries, outcomes, strict=True):

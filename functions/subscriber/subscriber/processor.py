@@ -12,13 +12,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from subscriber.config import SERVICE_NAME
 from subscriber.model import Delivery, Outcome
 
 __all__ = ["BulkSqsProcessor", "PartialItemFailureResponse"]
+
+logger = Logger(service=SERVICE_NAME, child=True)
 
 
 class BulkSqsProcessor(BatchProcessor):
@@ -43,7 +47,12 @@ class BulkSqsProcessor(BatchProcessor):
             record = SQSRecord(raw_record)
             try:
                 parsed.append((record, self.handler(record=record)))
-            except Exception:  # noqa: BLE001 - reported as a failure, so SQS retries it
+            except Exception as error:  # noqa: BLE001 - reported as a failure, so SQS retries it
+                # The exception's message may quote the event, so log only its type.
+                logger.error(
+                    "record handler failed; SQS will redeliver the message",
+                    extra={"message_id": record.message_id, "error": type(error).__name__},
+                )
                 results.append(self.failure_handler(record=record, exception=sys.exc_info()))
         if not parsed:
             return results

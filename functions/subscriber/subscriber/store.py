@@ -29,6 +29,7 @@ from subscriber.database import (
     ConnectionHolder,
     TransientDatabaseError,
     describe,
+    error_code,
     is_transient,
     sqlstate,
 )
@@ -253,7 +254,7 @@ class EventStore:
                 bad = deliveries[index]
                 logger.warning(
                     "PostgreSQL rejected one event; keeping it as rejected",
-                    extra={"message_id": bad.message_id, "error": describe(error)},
+                    extra={"message_id": bad.message_id, "error": error_code(error)},
                 )
                 rejected = Delivery(
                     bad.message_id, bad.body, _database_rejection(bad.parsed, error)
@@ -264,7 +265,7 @@ class EventStore:
             middle = len(deliveries) // 2
             logger.info(
                 "PostgreSQL rejected a row; splitting the batch to isolate it",
-                extra={"batch_size": len(deliveries), "error": describe(error)},
+                extra={"batch_size": len(deliveries), "error": error_code(error)},
             )
             return self._settle(connection, deliveries[:middle]) + self._settle(
                 connection, deliveries[middle:]
