@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from publish import wrap_cloudtrail_record
@@ -231,3 +232,96 @@ def test_logs_never_contain_payload(subscriber, audit_db, capsys):
     output = capsys.readouterr()
     assert marker not in output.out
     assert marker not in output.err
+
+
+def test_records_sharing_event_id_and_time(subscriber, audit_db):
+    # Lines 7 and 170 are the same KMS RotateKey event as two sources print it:
+    # same eventID and eventTime, different content.
+    records = {line: record for line, _, record in cloudtrail_records()}
+    bodies = [json.dumps(wrap_cloudtrail_record(records[line])) for line in (7, 170)]
+
+    response = subscriber.invoke(bodies)
+
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT count(*) FROM audit.events") == 1
+    assert audit_db.row("SELECT reason, last_message_id FROM audit.rejected_events") == [
+        "conflicting_duplicate",
+        "m-1",
+    ]
+
+
+def test_records_sharing_event_id_at_other_times(subscriber, audit_db):
+    event_id = "714fafex-2eam-42pl-913e-926d4example"
+    bodies = [
+        json.dumps(wrap_cloudtrail_record(record))
+        for _, _, record in cloudtrail_records()
+        if record.get("eventID") == event_id
+    ]
+
+    response = subscriber.invoke(bodies)
+
+    assert len(bodies) == 7
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT count(DISTINCT occurred_at) FROM audit.events") == 7
+
+
+def test_very_large_record_is_stored(subscriber, audit_db):
+    record = dict(cloudtrail_records()[58][2])
+    record["responseElements"] = {"items": [{"id": f"i-{n}", "pad": "x" * 900} for n in range(900)]}
+    body = json.dumps(wrap_cloudtrail_record(record))
+
+    response = subscriber.invoke([body])
+
+    assert len(body) > 800_000
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT octet_length(original::text) > 800000 FROM audit.events")
+
+
+def use_secret(local_aws, monkeypatch, subscriber, secret: dict) -> tuple[object, str]:
+    client = local_aws.client("secretsmanager")
+    arn = client.create_secret(
+        Name=f"test/subscriber/{uuid.uuid4()}", SecretString=json.dumps(secret)
+    )["ARN"]
+    monkeypatch.delenv("DB_USER")
+    monkeypatch.delenv("DB_PASSWORD")
+    monkeypatch.setenv("DB_SECRET_ARN", arn)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", local_aws.endpoint_url)
+    subscriber.reset()
+    return client, arn
+
+
+def test_credentials_from_secrets_manager(subscriber, audit_db, local_aws, monkeypatch):
+    writer = audit_db.writer
+    use_secret(
+        local_aws, monkeypatch, subscriber, {"username": writer.user, "password": writer.password}
+    )
+
+    response = subscriber.invoke(app_bodies(3))
+
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT count(*) FROM audit.events") == 3
+
+
+def test_rotated_password_is_fetched_again(subscriber, audit_db, local_aws, monkeypatch):
+    writer = audit_db.writer
+    client, arn = use_secret(
+        local_aws, monkeypatch, subscriber, {"username": writer.user, "password": writer.password}
+    )
+    subscriber.invoke(app_bodies(2, seed=1))
+    rotated = "rotated-" + uuid.uuid4().hex
+    try:
+        audit_db.execute(f"ALTER ROLE {writer.user} PASSWORD '{rotated}'")
+        client.put_secret_value(
+            SecretId=arn, SecretString=json.dumps({"username": writer.user, "password": rotated})
+        )
+        audit_db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :user",
+            user=writer.user,
+        )
+
+        response = subscriber.invoke(app_bodies(2, seed=2))
+    finally:
+        audit_db.execute(f"ALTER ROLE {writer.user} PASSWORD '{writer.password}'")
+
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT count(*) FROM audit.events") == 4

@@ -20,7 +20,9 @@ logger = Logger(service=SERVICE_NAME, child=True)
 # serialization failures and deadlocks, lock timeouts, and query cancels
 # (statement_timeout).
 TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
-TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014", "28P01", "28000"})
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
+# A rejected password or login: after a rotation the cached secret is stale.
+LOGIN_FAILURE_SQLSTATES = frozenset({"28P01", "28000"})
 
 
 class TransientDatabaseError(Exception):
@@ -54,6 +56,10 @@ def error_code(error: BaseException) -> str:
     return sqlstate(error) or type(error).__name__
 
 
+def is_login_failure(error: BaseException) -> bool:
+    return sqlstate(error) in LOGIN_FAILURE_SQLSTATES
+
+
 def is_transient(error: BaseException) -> bool:
     """Tell whether a failed database call is worth retrying later."""
     if isinstance(error, pg8000.native.InterfaceError | OSError | TransientDatabaseError):
@@ -61,7 +67,11 @@ def is_transient(error: BaseException) -> bool:
     code = sqlstate(error)
     if code is None:
         return False
-    return code in TRANSIENT_SQLSTATES or code[:2] in TRANSIENT_SQLSTATE_CLASSES
+    return (
+        code in TRANSIENT_SQLSTATES
+        or code in LOGIN_FAILURE_SQLSTATES
+        or code[:2] in TRANSIENT_SQLSTATE_CLASSES
+    )
 
 
 def _ssl_context(settings: DatabaseSettings) -> ssl.SSLContext | None:
@@ -158,7 +168,7 @@ class ConnectionHolder:
 
     def discard(self, error: BaseException | None = None) -> None:
         """Close and forget the connection after it failed, so the next get() reconnects."""
-        if error is not None and sqlstate(error) in ("28P01", "28000"):
+        if error is not None and is_login_failure(error):
             # The password may have been rotated: fetch the secret again.
             self._refresh_credentials = True
         connection, self._connection = self._connection, None

@@ -30,6 +30,7 @@ from subscriber.database import (
     TransientDatabaseError,
     describe,
     error_code,
+    is_login_failure,
     is_transient,
     sqlstate,
 )
@@ -213,9 +214,11 @@ class EventStore:
         Raises TransientDatabaseError when the database could not be used;
         then nothing of the batch was committed, and SQS should redeliver it.
         A connection that was reused from an earlier invocation and turns out
-        to be dead is replaced once before giving up.
+        to be dead is replaced once, and a login that fails because the
+        password was rotated is tried once more with the secret fetched
+        again, before giving up.
         """
-        retried = False
+        retries_left = {"stale connection": 1, "rejected login": 1}
         while True:
             reused = self._connection.has_connection
             try:
@@ -225,12 +228,13 @@ class EventStore:
                 if not is_transient(error):
                     raise
                 self._connection.discard(error)
-                if retried or not reused:
+                cause = "rejected login" if is_login_failure(error) else "stale connection"
+                if (cause == "stale connection" and not reused) or not retries_left[cause]:
                     raise TransientDatabaseError(describe(error)) from error
-                retried = True
+                retries_left[cause] -= 1
                 logger.warning(
-                    "database connection failed on reuse; reconnecting",
-                    extra={"error": describe(error)},
+                    "database connection failed; reconnecting",
+                    extra={"cause": cause, "error": describe(error)},
                 )
 
     def _settle(
