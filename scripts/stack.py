@@ -39,7 +39,14 @@ from typing import Any
 import pg8000.native
 from event_pattern import load_patterns
 from local_database import AuditDatabase, prepare_database
-from localaws import LocalAws, Resources, count_messages, dummy_aws_environment, provision
+from localaws import (
+    LocalAws,
+    Resources,
+    count_messages,
+    dummy_aws_environment,
+    endpoint_responds,
+    provision,
+)
 from localpg import LocalPostgres
 from publish import Entry, deliver_aws_events, put_events, wrap_cloudtrail_record
 from sample_events import generate_application_events
@@ -372,10 +379,14 @@ def up(aws_port: int) -> int:
 def publish_more(aws_port: int, count: int) -> int:
     """Publish generated events to a stack that `up` started."""
     os.environ.update(dummy_aws_environment())
+    endpoint_url = os.environ.setdefault("AWS_ENDPOINT_URL", f"http://127.0.0.1:{aws_port}")
+    if not endpoint_responds(endpoint_url):
+        _say(f"publish: no emulator responds at {endpoint_url}; start the stack with `make local`")
+        return 1
+    # With AWS_ENDPOINT_URL set, start() adopts the running emulator.
     service = LocalService(aws_port)
     service.aws = LocalAws(aws_port)
-    service.aws.endpoint_url = f"http://127.0.0.1:{aws_port}"
-    service.resources = provision(service.aws.endpoint_url)
+    service.resources = provision(service.aws.start())
     published = service.publish_application_events(count, invalid_every=0, republish=0)
     _say(f"published {published.application} events to {service.resources.bus_name}")
     return 0
