@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +24,10 @@ from localaws import (
 from localpg import Connection, LocalPostgres, free_port
 from samples import sqs_event
 
+from subscriber.config import SERVICE_NAME
+
 _database_numbers = itertools.count(1)
+LONG_RETENTION = {"retentionInterval": "5000 days"}
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +87,9 @@ class TestDatabase:
         assert len(rows) == 1, f"expected one row, got {len(rows)}"
         return rows[0]
 
+    def execute_all(self, sql: str, **params: object) -> list:
+        return self._connection.run(sql, **params)
+
     def scalar(self, sql: str, **params: object) -> object:
         return self.row(sql, **params)[0]
 
@@ -91,7 +99,8 @@ class TestDatabase:
 
 @pytest.fixture(scope="session")
 def migrated_database(pg_cluster: LocalPostgres) -> Iterator[TestDatabase]:
-    database = TestDatabase(prepare_database(pg_cluster))
+    # A retention long enough to keep the CloudTrail samples, which go back to 2014.
+    database = TestDatabase(prepare_database(pg_cluster, placeholders=LONG_RETENTION))
     try:
         yield database
     finally:
@@ -119,6 +128,7 @@ class SubscriberUnderTest:
         from subscriber import handler
 
         self.handler = handler
+        self._replaced_streams: list[tuple[logging.StreamHandler, object]] = []
 
     def reset(self) -> None:
         """Forget cached settings and the connection, so changed variables take effect."""
@@ -126,6 +136,21 @@ class SubscriberUnderTest:
             self.handler.store().close()
         self.handler.settings.cache_clear()
         self.handler.store.cache_clear()
+
+    def log_to_stdout(self) -> None:
+        """Send the subscriber's JSON log lines to the current sys.stdout (capsys's, in a test).
+
+        Powertools binds its handler to the sys.stdout of import time, which
+        pytest's capsys does not capture.
+        """
+        for log_handler in logging.getLogger(SERVICE_NAME).handlers:
+            if isinstance(log_handler, logging.StreamHandler):
+                self._replaced_streams.append((log_handler, log_handler.setStream(sys.stdout)))
+
+    def restore_log_streams(self) -> None:
+        while self._replaced_streams:
+            log_handler, stream = self._replaced_streams.pop()
+            log_handler.stream = stream  # setStream would flush the closed capture first
 
     def invoke(self, bodies: list[str]) -> dict:
         return self.handler.lambda_handler(sqs_event(bodies), LambdaContext())
@@ -168,6 +193,7 @@ def subscriber(
     try:
         yield under_test
     finally:
+        under_test.restore_log_streams()
         under_test.reset()
 
 

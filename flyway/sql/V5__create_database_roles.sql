@@ -2,10 +2,11 @@
 -- with passwords in Secrets Manager) are created per environment and made
 -- members of these; no password belongs in a migration.
 --
---   audit_writer  the subscriber: inserts events; records rejections and
---                 duplicates only through the functions of the next
---                 migration; reads nothing.
---   audit_reader  the query API: reads events and rejections, writes nothing.
+--   audit_writer  the subscriber: inserts events (all columns but
+--                 ingested_at); records rejections and duplicates only
+--                 through the functions of V8; reads no table.
+--   audit_reader  the query API: reads events, rejections and duplicate
+--                 counts, writes nothing.
 --
 -- Roles are cluster-wide, so create them only where they do not exist yet.
 DO $$
@@ -21,8 +22,14 @@ $$;
 
 GRANT USAGE ON SCHEMA audit TO audit_writer, audit_reader;
 
-GRANT INSERT ON audit.events TO audit_writer;
+-- Every column but ingested_at, which keeps its default: the time of storing.
+GRANT INSERT (
+    tenant_id, event_id, occurred_at, source, detail_type, action, outcome,
+    actor_type, actor_id, actor_name, actor_ip, actor_user_agent,
+    target_type, target_id, target_name, changes, context, metadata,
+    original, content_sha256
+) ON audit.events TO audit_writer;
 -- The subscriber stages each batch in a temporary table before one INSERT.
 GRANT TEMPORARY ON DATABASE "${flyway:database}" TO audit_writer;
 
-GRANT SELECT ON audit.events, audit.rejected_events TO audit_reader;
+GRANT SELECT ON audit.events, audit.rejected_events, audit.duplicate_deliveries TO audit_reader;

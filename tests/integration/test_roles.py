@@ -40,6 +40,10 @@ def test_writer_can_insert(audit_db):
         "SELECT * FROM audit.rejected_events",
         "DELETE FROM audit.rejected_events",
         "SELECT * FROM audit.duplicate_deliveries",
+        "SELECT * FROM partman.part_config",
+        INSERT_EVENT.replace("content_sha256)", "content_sha256, ingested_at)").replace(
+            "sha256('x'))", "sha256('x'), '2000-01-01')"
+        ),
         "INSERT INTO audit.rejected_events"
         " (reason, message, raw_body, body_sha256, last_message_id)"
         " VALUES ('r', 'm', 'b', sha256('b'), 'id')",
@@ -54,6 +58,7 @@ def test_reader_can_select(audit_db):
     with audit_db.connect_as(audit_db.reader) as reader:
         assert sqlstate_of(reader, "SELECT * FROM audit.events") is None
         assert sqlstate_of(reader, "SELECT * FROM audit.rejected_events") is None
+        assert sqlstate_of(reader, "SELECT * FROM audit.duplicate_deliveries") is None
 
 
 @pytest.mark.parametrize(
@@ -62,13 +67,22 @@ def test_reader_can_select(audit_db):
         INSERT_EVENT,
         "UPDATE audit.events SET action = 'x.y'",
         "DELETE FROM audit.events",
-        "SELECT audit.record_rejected_events(ARRAY['r'], ARRAY['m'], ARRAY['b'],"
-        " ARRAY[NULL], ARRAY[NULL], ARRAY[NULL], ARRAY['id'])",
-        "SELECT audit.record_duplicate_deliveries("
-        "ARRAY['t'], ARRAY['e'], ARRAY[now()], ARRAY['m'])",
+        'SELECT audit.record_rejected_events(\'[{"reason": "r", "message": "m",'
+        ' "raw_body": "b", "message_id": "id"}]\')',
+        "SELECT audit.record_duplicate_deliveries('[]')",
+        "SELECT audit.retention_cutoff()",
         "CALL audit.run_maintenance()",
     ],
 )
 def test_reader_cannot_write(audit_db, sql):
     with audit_db.connect_as(audit_db.reader) as reader:
         assert sqlstate_of(reader, sql) == "42501"
+
+
+def test_writer_cannot_count_unknown_duplicates(audit_db):
+    fake = '[{"tenant_id": "t", "event_id": "nope", "occurred_at": "2026-01-01T00:00:00Z",'
+    fake += ' "message_id": "m"}]'
+    with audit_db.connect_as(audit_db.writer) as writer:
+        writer.run("SELECT audit.record_duplicate_deliveries(CAST(:rows AS jsonb))", rows=fake)
+
+    assert audit_db.scalar("SELECT count(*) FROM audit.duplicate_deliveries") == 0

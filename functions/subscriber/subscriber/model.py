@@ -18,6 +18,8 @@ class Reason(StrEnum):
     TOO_LARGE = "too_large"
     UNMAPPED_ACCOUNT = "unmapped_account"
     UNSUPPORTED_EVENT_TYPE = "unsupported_event_type"
+    TOO_DEEPLY_NESTED = "too_deeply_nested"
+    OUTSIDE_RETENTION = "outside_retention"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
     DATABASE_REJECTED = "database_rejected"
 
@@ -87,3 +89,11 @@ class Delivery:
     message_id: str
     body: str
     parsed: AuditEvent | Rejection
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What became of one delivery, with the rejection when it was rejected."""
+
+    outcome: Outcome
+    rejection: Rejection | None = None

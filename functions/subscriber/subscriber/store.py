@@ -18,6 +18,7 @@ fails the others.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -34,7 +35,7 @@ from subscriber.database import (
     is_transient,
     sqlstate,
 )
-from subscriber.model import AuditEvent, Delivery, Outcome, Reason, Rejection
+from subscriber.model import AuditEvent, Delivery, Outcome, Reason, Rejection, Settled
 
 logger = Logger(service=SERVICE_NAME, child=True)
 
@@ -71,9 +72,12 @@ CREATE_STAGING_SQL = (
 COPY_SQL = f"COPY pg_temp.event_staging (ordinal, {_COLUMN_LIST}) FROM STDIN"
 # No conflict target: naming one needs SELECT on its columns, which the
 # writer role lacks. The primary key is the only unique constraint.
+# Events older than the retention cutoff would be deleted by the next
+# maintenance run; they are left out here and rejected after classification.
 INSERT_SQL = (
     f"INSERT INTO audit.events ({_COLUMN_LIST}) "
     f"SELECT {_COLUMN_LIST} FROM pg_temp.event_staging "
+    "WHERE occurred_at >= coalesce((SELECT audit.retention_cutoff()), '-infinity') "
     "ON CONFLICT DO NOTHING"
 )
 CLASSIFY_SQL = """
@@ -87,19 +91,8 @@ FROM audit.classify_staged_events(
 )
 WHERE status <> 'stored'
 """
-RECORD_DUPLICATES_SQL = """
-SELECT audit.record_duplicate_deliveries(
-    CAST(:tenant_ids AS text[]), CAST(:event_ids AS text[]),
-    CAST(:occurred_ats AS timestamptz[]), CAST(:message_ids AS text[])
-)
-"""
-RECORD_REJECTIONS_SQL = """
-SELECT audit.record_rejected_events(
-    CAST(:reasons AS text[]), CAST(:messages AS text[]), CAST(:raw_bodies AS text[]),
-    CAST(:tenant_ids AS text[]), CAST(:event_ids AS text[]), CAST(:sources AS text[]),
-    CAST(:message_ids AS text[])
-)
-"""
+RECORD_DUPLICATES_SQL = "SELECT audit.record_duplicate_deliveries(CAST(:deliveries AS jsonb))"
+RECORD_REJECTIONS_SQL = "SELECT audit.record_rejected_events(CAST(:rejections AS jsonb))"
 
 # SQLSTATE classes where PostgreSQL rejected a value: data exceptions,
 # integrity constraint violations, program limits (an index row or nesting
@@ -178,13 +171,42 @@ def _copy_chunks(rows: list[str]) -> list[bytes]:
 def _conflict(event: AuditEvent) -> Rejection:
     return Rejection(
         Reason.CONFLICTING_DUPLICATE,
-        f"event {event.event_id!r} of tenant {event.tenant_id!r} at "
-        f"{event.occurred_at.isoformat()} is already stored with different content; "
-        "a publisher must not reuse an eventId for a different event",
+        f"another event with tenant {event.tenant_id!r}, event id {event.event_id!r} and "
+        f"time {event.occurred_at.isoformat()} is already stored with different content; "
+        "the stored event is kept. Event ids must be unique per tenant and time.",
         event.tenant_id,
         event.event_id,
         event.source,
     )
+
+
+def _expired(event: AuditEvent) -> Rejection:
+    return Rejection(
+        Reason.OUTSIDE_RETENTION,
+        f"occurred at {event.occurred_at.isoformat()}, before the database's retention "
+        "cutoff, so the next partition maintenance would delete it; not stored",
+        event.tenant_id,
+        event.event_id,
+        event.source,
+    )
+
+
+def _repeat_fate(
+    event: AuditEvent, first: AuditEvent, first_fate: Rejection | Outcome
+) -> Rejection | Outcome:
+    """Decide what becomes of an event whose key came earlier in the same batch."""
+    if isinstance(first_fate, Rejection):
+        if first_fate.reason is Reason.OUTSIDE_RETENTION:
+            return _expired(event)
+        if event.content_sha256 == first.content_sha256:
+            # Same content as a rejected event: rejected for the same reason.
+            return Rejection(
+                first_fate.reason, first_fate.message, event.tenant_id, event.event_id, event.source
+            )
+        return _conflict(event)
+    if event.content_sha256 == first.content_sha256:
+        return Outcome.DUPLICATE
+    return _conflict(event)
 
 
 def _database_rejection(event: AuditEvent, error: BaseException) -> Rejection:
@@ -208,8 +230,8 @@ class EventStore:
         """Close the connection; the next write opens a new one."""
         self._connection.discard()
 
-    def write(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
-        """Settle every delivery and return its outcome, in order.
+    def write(self, deliveries: Sequence[Delivery]) -> list[Settled]:
+        """Settle every delivery and return what became of it, in order.
 
         Raises TransientDatabaseError when the database could not be used;
         then nothing of the batch was committed, and SQS should redeliver it.
@@ -239,7 +261,7 @@ class EventStore:
 
     def _settle(
         self, connection: pg8000.native.Connection, deliveries: list[Delivery]
-    ) -> list[Outcome]:
+    ) -> list[Settled]:
         try:
             return self._settle_in_transaction(connection, deliveries)
         except pg8000.native.DatabaseError as error:
@@ -277,25 +299,24 @@ class EventStore:
 
     def _settle_in_transaction(
         self, connection: pg8000.native.Connection, deliveries: list[Delivery]
-    ) -> list[Outcome]:
-        outcomes: list[Outcome | None] = [None] * len(deliveries)
-        rejections: list[tuple[int, Rejection]] = []
-        duplicates: list[int] = []
+    ) -> list[Settled]:
+        # What became of each delivery, by index: an Outcome, or the Rejection.
+        fate: dict[int, Rejection | Outcome] = {}
         staged: list[int] = []
+        # (index, index of the first delivery in this batch with the same key)
+        repeats: list[tuple[int, int]] = []
         first_with_key: dict[tuple[str, str, datetime], int] = {}
 
         for index, delivery in enumerate(deliveries):
             parsed = delivery.parsed
             if isinstance(parsed, Rejection):
-                rejections.append((index, parsed))
+                fate[index] = parsed
                 continue
             first = first_with_key.setdefault(parsed.key, index)
             if first == index:
                 staged.append(index)
-            elif deliveries[first].parsed.content_sha256 == parsed.content_sha256:
-                duplicates.append(index)
             else:
-                rejections.append((index, _conflict(parsed)))
+                repeats.append((index, first))
 
         connection.run("BEGIN")
         try:
@@ -304,17 +325,16 @@ class EventStore:
                 connection.run(COPY_SQL, stream=_copy_chunks(rows))
                 connection.run(INSERT_SQL)
                 for index in staged:
-                    outcomes[index] = Outcome.STORED
+                    fate[index] = Outcome.STORED
                 if connection.row_count != len(staged):
-                    for ordinal, status in connection.run(CLASSIFY_SQL):
-                        if status == "duplicate":
-                            duplicates.append(ordinal)
-                        elif status == "conflict":
-                            rejections.append((ordinal, _conflict(deliveries[ordinal].parsed)))
-                        else:
-                            raise RuntimeError(
-                                f"event at ordinal {ordinal} is {status} after insert"
-                            )
+                    fate.update(self._classify(connection, deliveries))
+            # A repeat within the batch shares its first's fate once that is known.
+            for index, first in repeats:
+                fate[index] = _repeat_fate(
+                    deliveries[index].parsed, deliveries[first].parsed, fate[first]
+                )
+            duplicates = [i for i, result in fate.items() if result is Outcome.DUPLICATE]
+            rejections = [(i, r) for i, r in fate.items() if isinstance(r, Rejection)]
             if duplicates:
                 self._record_duplicates(connection, [deliveries[i] for i in duplicates])
             if rejections:
@@ -324,11 +344,28 @@ class EventStore:
             self._rollback(connection)
             raise
 
-        for index in duplicates:
-            outcomes[index] = Outcome.DUPLICATE
-        for index, _ in rejections:
-            outcomes[index] = Outcome.REJECTED
-        return outcomes  # type: ignore[return-value]
+        return [
+            Settled(Outcome.REJECTED, result) if isinstance(result, Rejection) else Settled(result)
+            for result in (fate[index] for index in range(len(deliveries)))
+        ]
+
+    @staticmethod
+    def _classify(
+        connection: pg8000.native.Connection, deliveries: list[Delivery]
+    ) -> dict[int, Rejection | Outcome]:
+        """Return the fate of each staged event the INSERT skipped, by index."""
+        fate: dict[int, Rejection | Outcome] = {}
+        for ordinal, status in connection.run(CLASSIFY_SQL):
+            event = deliveries[ordinal].parsed
+            if status == "duplicate":
+                fate[ordinal] = Outcome.DUPLICATE
+            elif status == "conflict":
+                fate[ordinal] = _conflict(event)
+            elif status == "expired":
+                fate[ordinal] = _expired(event)
+            else:
+                raise RuntimeError(f"event at ordinal {ordinal} is {status} after the insert")
+        return fate
 
     def _rollback(self, connection: pg8000.native.Connection) -> None:
         try:
@@ -343,29 +380,34 @@ class EventStore:
     def _record_duplicates(
         connection: pg8000.native.Connection, deliveries: list[Delivery]
     ) -> None:
-        events = [delivery.parsed for delivery in deliveries]
-        connection.run(
-            RECORD_DUPLICATES_SQL,
-            tenant_ids=[event.tenant_id for event in events],
-            event_ids=[event.event_id for event in events],
-            occurred_ats=[event.occurred_at.isoformat() for event in events],
-            message_ids=[delivery.message_id for delivery in deliveries],
-        )
+        rows = [
+            {
+                "tenant_id": delivery.parsed.tenant_id,
+                "event_id": delivery.parsed.event_id,
+                "occurred_at": delivery.parsed.occurred_at.isoformat(),
+                "message_id": delivery.message_id,
+            }
+            for delivery in deliveries
+        ]
+        connection.run(RECORD_DUPLICATES_SQL, deliveries=json.dumps(rows, ensure_ascii=False))
 
     @staticmethod
     def _record_rejections(
         connection: pg8000.native.Connection, rejected: list[tuple[Delivery, Rejection]]
     ) -> None:
-        connection.run(
-            RECORD_REJECTIONS_SQL,
-            reasons=[rejection.reason.value for _, rejection in rejected],
-            messages=[storable_text(rejection.message) for _, rejection in rejected],
-            raw_bodies=[storable_text(delivery.body) for delivery, _ in rejected],
-            tenant_ids=[_optional_text(rejection.tenant_id) for _, rejection in rejected],
-            event_ids=[_optional_text(rejection.event_id) for _, rejection in rejected],
-            sources=[_optional_text(rejection.source) for _, rejection in rejected],
-            message_ids=[delivery.message_id for delivery, _ in rejected],
-        )
+        rows = [
+            {
+                "reason": rejection.reason.value,
+                "message": storable_text(rejection.message),
+                "raw_body": storable_text(delivery.body),
+                "tenant_id": _optional_text(rejection.tenant_id),
+                "event_id": _optional_text(rejection.event_id),
+                "source": _optional_text(rejection.source),
+                "message_id": delivery.message_id,
+            }
+            for delivery, rejection in rejected
+        ]
+        connection.run(RECORD_REJECTIONS_SQL, rejections=json.dumps(rows, ensure_ascii=False))
 
 
 def _optional_text(value: str | None) -> str | None:
