@@ -176,10 +176,13 @@ def generate_application_events(
             },
             "metadata": {"schemaVersion": 1, "sampleNumber": number, "note": "ملاحظة ✓"},
         }
-        if rng.random() < 0.9:
-            detail["eventId"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        if rng.random() < 0.9:
+        # Most events carry both; some only a time; some neither, so the envelope's
+        # id and time stand in. An eventId always comes with its occurredAt.
+        identity = rng.random()
+        if identity >= 0.1:
             detail["occurredAt"] = _format_time(moment, rng.choice(OFFSETS))
+        if identity >= 0.2:
+            detail["eventId"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         if "changed" in action or "granted" in action or "revoked" in action or "updated" in action:
             detail["changes"] = [
                 {"field": "role", "old": "viewer", "new": "admin"},

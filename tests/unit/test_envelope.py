@@ -97,6 +97,7 @@ def test_occurred_at_invalid_is_rejected(text):
 def test_envelope_time_placeholder_is_rejected():
     detail = valid_detail()
     del detail["occurredAt"]
+    del detail["eventId"]
 
     result = rejection(application_envelope(detail, time="yyyy-mm-ddThh:mm:ssZ"))
 
@@ -112,7 +113,7 @@ def test_envelope_time_placeholder_is_rejected():
         ('{"id": "a", "detail": 1e999}', Reason.INVALID_JSON),
         ("[1, 2]", Reason.INVALID_ENVELOPE),
         ('"just a string"', Reason.INVALID_ENVELOPE),
-        ("[" * 20_000 + "]" * 20_000, Reason.INVALID_JSON),
+        ("[" * 20_000 + "]" * 20_000, Reason.TOO_DEEPLY_NESTED),
     ],
 )
 def test_unparseable_body_is_rejected(body, reason):
@@ -241,3 +242,73 @@ def test_content_hash_changes_with_detail():
     second = parse(application_envelope(valid_detail(outcome="denied")))
 
     assert first.content_sha256 != second.content_sha256
+
+
+@pytest.mark.parametrize("depth", [101, 979, 980, 5000])
+def test_deep_nesting_is_rejected(depth):
+    envelope = json.dumps(application_envelope())
+    body = envelope[:-1] + ', "deep": ' + "[" * depth + "]" * depth + "}"
+
+    result = parse_message(body, SETTINGS)
+
+    assert isinstance(result, Rejection)
+    assert result.reason is Reason.TOO_DEEPLY_NESTED
+
+
+def test_nesting_at_limit_is_accepted():
+    metadata = {"deep": json.loads("[" * 96 + "]" * 96)}
+
+    event = parse(application_envelope(valid_detail(metadata=metadata)))
+
+    assert isinstance(event, AuditEvent)
+
+
+def test_event_id_needs_occurred_at():
+    detail = valid_detail()
+    del detail["occurredAt"]
+
+    result = rejection(application_envelope(detail))
+
+    assert result.reason is Reason.SCHEMA_VIOLATION
+    assert "occurredAt" in result.message
+
+
+def test_same_instant_other_offset_hashes_equal():
+    utc = parse(application_envelope(valid_detail(occurredAt="2026-11-30T10:00:00Z")))
+    paris = parse(application_envelope(valid_detail(occurredAt="2026-11-30T11:00:00+01:00")))
+
+    assert utc.key == paris.key
+    assert utc.content_sha256 == paris.content_sha256
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ("null", "a JSON null"),
+        ('{"id": 5, "source": "s", "detail-type": "d", "detail": {}}', "a JSON number"),
+        ('{"id": "a", "source": "s", "detail-type": "d", "detail": []}', "a JSON array"),
+        ('{"id": "a", "source": "s", "detail-type": "d"}', "missing"),
+    ],
+)
+def test_envelope_errors_use_json_type_names(body, found):
+    result = parse_message(body, SETTINGS)
+
+    assert isinstance(result, Rejection)
+    assert found in result.message
+
+
+def test_nul_and_surrogate_told_apart():
+    nul = rejection(application_envelope(valid_detail(metadata={"a": "x\x00"})))
+    surrogate = rejection(application_envelope(valid_detail(metadata={"a": "\udc00"})))
+
+    assert "NUL character" in nul.message
+    assert "surrogate" in surrogate.message
+    assert nul.tenant_id == "acme-corp"
+    assert nul.event_id == "evt-0001"
+
+
+def test_pattern_violation_explains_format():
+    result = rejection(application_envelope(valid_detail(occurredAt="2026-11-30 10:00")))
+
+    assert "invalid format" in result.message
+    assert "^" not in result.message

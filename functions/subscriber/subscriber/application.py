@@ -25,14 +25,23 @@ def validate_detail(detail: dict[str, Any]) -> None:
     try:
         _validate_detail(detail)
     except fastjsonschema.JsonSchemaValueException as error:
-        # fastjsonschema names the validated value "data"; for publishers it is "detail".
-        message = error.message
-        if message.startswith("data"):
-            message = "detail" + message[len("data") :]
         raise InvalidMessage(
             Reason.SCHEMA_VIOLATION,
-            f"{message} (audit event schema {SCHEMA_VERSION})",
+            f"{_describe_violation(error)} (audit event schema {SCHEMA_VERSION})",
         ) from None
+
+
+def _describe_violation(error: fastjsonschema.JsonSchemaValueException) -> str:
+    # fastjsonschema names the validated value "data"; for publishers it is "detail".
+    name = "detail" + (error.name or "data").removeprefix("data")
+    definition = error.definition if isinstance(error.definition, dict) else {}
+    if error.rule == "pattern" and definition.get("description"):
+        # A regular expression helps nobody; the field's description says what is expected.
+        return f"{name} has an invalid format: {definition['description']}"
+    if error.rule == "dependencies":
+        return f"{name}: an eventId needs an occurredAt, so that a retry is recognised"
+    message = error.message
+    return "detail" + message.removeprefix("data") if message.startswith("data") else message
 
 
 def normalise(envelope: dict[str, Any], body: str, settings: Settings) -> AuditEvent:
@@ -52,8 +61,11 @@ def normalise(envelope: dict[str, Any], body: str, settings: Settings) -> AuditE
 
     if "occurredAt" in detail:
         occurred_at = parse_timestamp(detail["occurredAt"], "detail.occurredAt")
+        # The same instant written with another offset is the same event.
+        hashed_detail = {**detail, "occurredAt": occurred_at.isoformat()}
     else:
         occurred_at = parse_timestamp(envelope.get("time"), "envelope time")
+        hashed_detail = detail
 
     actor: dict[str, Any] = detail["actor"]
     target: dict[str, Any] = detail.get("target") or {}
@@ -77,5 +89,5 @@ def normalise(envelope: dict[str, Any], body: str, settings: Settings) -> AuditE
         context_json=optional_json(detail.get("context")),
         metadata_json=metadata_json,
         original_json=body,
-        content_sha256=content_sha256(envelope),
+        content_sha256=content_sha256(envelope, hashed_detail),
     )

@@ -19,15 +19,20 @@ from subscriber.config import Settings
 from subscriber.model import AuditEvent, InvalidMessage, Reason, Rejection
 
 AWS_SOURCE_PREFIX = "aws."
+# Arrays and objects nested deeper than this are rejected. Real events stay
+# far below it, and it keeps json.dumps (which recurses) clear of Python's
+# recursion limit.
+MAX_NESTING_DEPTH = 100
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_message(body: str, settings: Settings) -> AuditEvent | Rejection:
     """Parse one SQS message body; bad input returns a Rejection instead of raising."""
-    envelope: dict[str, Any] | None = None
+    envelope: Any = None
     try:
-        envelope = _load_envelope(body, settings)
+        envelope = _load_json(body, settings)
+        _check_envelope(body, envelope)
         source = envelope["source"]
         if source.startswith(AWS_SOURCE_PREFIX):
             return cloudtrail.normalise(envelope, body, settings)
@@ -36,9 +41,9 @@ def parse_message(body: str, settings: Settings) -> AuditEvent | Rejection:
         return Rejection(invalid.reason, invalid.message, *_known_identity(envelope))
 
 
-def _known_identity(envelope: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
+def _known_identity(envelope: Any) -> tuple[str | None, str | None, str | None]:
     """Return (tenant id, event id, source) as far as a rejected envelope shows them."""
-    if envelope is None:
+    if not isinstance(envelope, dict):
         return (None, None, None)
     detail = envelope.get("detail")
     detail = detail if isinstance(detail, dict) else {}
@@ -49,6 +54,17 @@ def _known_identity(envelope: dict[str, Any] | None) -> tuple[str | None, str | 
         value if isinstance(value, str) and value else None
         for value in (tenant_id, event_id, source)
     )
+
+
+def json_type(value: Any) -> str:
+    """Name a parsed JSON value's type as JSON does: object, array, string, ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
 
 
 def _reject_constant(name: str) -> Any:
@@ -62,7 +78,7 @@ def _parse_float(text: str) -> float:
     return value
 
 
-def _load_envelope(body: str, settings: Settings) -> dict[str, Any]:
+def _load_json(body: str, settings: Settings) -> Any:
     try:
         size = len(body.encode("utf-8"))
     except UnicodeEncodeError:
@@ -77,32 +93,66 @@ def _load_envelope(body: str, settings: Settings) -> dict[str, Any]:
             "bytes (MAX_EVENT_BYTES)",
         )
     try:
-        envelope = json.loads(body, parse_constant=_reject_constant, parse_float=_parse_float)
-    except (ValueError, RecursionError) as error:
+        value = json.loads(body, parse_constant=_reject_constant, parse_float=_parse_float)
+    except RecursionError:
+        raise InvalidMessage(Reason.TOO_DEEPLY_NESTED, _too_deep_message("far more than")) from None
+    except ValueError as error:
         raise InvalidMessage(
             Reason.INVALID_JSON, f"message body is not valid JSON: {error}"
         ) from None
+    depth = nesting_depth(value)
+    if depth > MAX_NESTING_DEPTH:
+        raise InvalidMessage(Reason.TOO_DEEPLY_NESTED, _too_deep_message(str(depth)))
+    return value
+
+
+def _too_deep_message(depth: str) -> str:
+    return (
+        f"message body nests arrays and objects {depth} levels deep; "
+        f"at most {MAX_NESTING_DEPTH} are accepted"
+    )
+
+
+def nesting_depth(value: Any) -> int:
+    """Return how many arrays and objects deep a parsed JSON value goes (a scalar is 0)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def _check_envelope(body: str, envelope: Any) -> None:
     if not isinstance(envelope, dict):
         raise InvalidMessage(
             Reason.INVALID_ENVELOPE,
-            f"message body is a JSON {type(envelope).__name__}, "
+            f"message body is a JSON {json_type(envelope)}, "
             "expected an EventBridge envelope object",
         )
     _check_storable(body, envelope)
     for name in ("id", "source", "detail-type"):
         value = envelope.get(name)
         if not isinstance(value, str) or not value:
+            found = "missing" if name not in envelope else f"a JSON {json_type(value)}"
             raise InvalidMessage(
                 Reason.INVALID_ENVELOPE,
-                f"envelope field {name!r} is missing or not a non-empty string",
+                f"envelope field {name!r} is {found}, expected a non-empty string",
             )
-    if not isinstance(envelope.get("detail"), dict):
+    detail = envelope.get("detail")
+    if not isinstance(detail, dict):
+        found = "missing" if "detail" not in envelope else f"a JSON {json_type(detail)}"
         raise InvalidMessage(
             Reason.INVALID_ENVELOPE,
-            f"envelope field 'detail' is {type(envelope.get('detail')).__name__}, "
-            "expected an object",
+            f"envelope field 'detail' is {found}, expected an object",
         )
-    return envelope
 
 
 def _check_storable(body: str, envelope: dict[str, Any]) -> None:
@@ -114,28 +164,38 @@ def _check_storable(body: str, envelope: dict[str, Any]) -> None:
     lowered = body.lower()
     if "\\u0000" not in lowered and "\\ud" not in lowered:
         return
-    path = _find_unstorable(envelope)
-    if path is not None:
+    found = _find_unstorable(envelope)
+    if found is not None:
+        path, what = found
         raise InvalidMessage(
             Reason.UNSUPPORTED_CHARACTER,
-            f"{path} contains a NUL character or a lone UTF-16 surrogate, "
-            "which PostgreSQL cannot store",
+            f"{path} contains {what}, which PostgreSQL cannot store",
         )
 
 
-def _find_unstorable(value: Any) -> str | None:
-    """Return the JSON path of the first string (or key) PostgreSQL cannot store."""
+def _find_unstorable(value: Any) -> tuple[str, str] | None:
+    """Return the JSON path of the first string or key PostgreSQL cannot store, and why."""
     pending: list[tuple[Any, str]] = [(value, "$")]
     while pending:
         item, path = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item or _SURROGATE.search(item):
-                return path
+            problem = _unstorable_character(item)
+            if problem:
+                return (path, problem)
         elif isinstance(item, dict):
             for key, child in item.items():
-                if "\x00" in key or _SURROGATE.search(key):
-                    return f"{path} (a key)"
+                problem = _unstorable_character(key)
+                if problem:
+                    return (f"{path} (a key)", problem)
                 pending.append((child, f"{path}.{key}"))
         elif isinstance(item, list):
             pending.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
+    return None
+
+
+def _unstorable_character(text: str) -> str | None:
+    if "\x00" in text:
+        return "a NUL character (U+0000)"
+    if _SURROGATE.search(text):
+        return "a lone UTF-16 surrogate"
     return None

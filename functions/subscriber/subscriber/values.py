@@ -27,11 +27,18 @@ def parse_timestamp(value: Any, field: str) -> datetime:
         )
     try:
         parsed = datetime.fromisoformat(value.upper().replace(" ", "T"))
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError) as error:
+    except ValueError:
         raise InvalidMessage(
             Reason.INVALID_TIMESTAMP,
-            f"{field} is {_preview(value)}, which is not a valid time: {error}",
+            f"{field} is {_preview(value)}, which is not a valid time: check the day of "
+            "the month, the hour (00 to 23) and the offset (-23:59 to +23:59)",
+        ) from None
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidMessage(
+            Reason.INVALID_TIMESTAMP,
+            f"{field} is {_preview(value)}, which falls outside years 1 to 9999 in UTC",
         ) from None
 
 
@@ -45,16 +52,17 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def content_sha256(envelope: dict[str, Any]) -> bytes:
+def content_sha256(envelope: dict[str, Any], detail: dict[str, Any] | None = None) -> bytes:
     """Hash what identifies an event's content: source, detail-type and detail.
 
     The envelope id and time are left out, so the same event published twice
-    (two PutEvents calls, two envelope ids) has the same hash.
+    (two PutEvents calls, two envelope ids) has the same hash. ``detail``
+    replaces the envelope's detail, for a caller that normalised it first.
     """
     content = {
         "source": envelope["source"],
         "detail-type": envelope["detail-type"],
-        "detail": envelope["detail"],
+        "detail": envelope["detail"] if detail is None else detail,
     }
     return hashlib.sha256(canonical_json(content).encode("utf-8")).digest()
 
