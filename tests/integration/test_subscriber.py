@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from publish import wrap_cloudtrail_record
 from sample_events import generate_application_events
 from samples import application_envelope, cloudtrail_records, valid_detail
+
+from subscriber.config import ConfigurationError
 
 pytestmark = pytest.mark.integration
 
@@ -223,6 +226,7 @@ def test_metrics_count_each_outcome(subscriber, audit_db, capsys):
 
 
 def test_logs_never_contain_payload(subscriber, audit_db, capsys):
+    subscriber.log_to_stdout()
     marker = "PAYLOAD-MARKER-7d1c"
     stored = json.dumps(application_envelope(valid_detail(metadata={"secret": marker})))
     rejected = json.dumps(application_envelope(valid_detail(outcome=marker)))
@@ -325,3 +329,86 @@ def test_rotated_password_is_fetched_again(subscriber, audit_db, local_aws, monk
 
     assert failures(response) == []
     assert audit_db.scalar("SELECT count(*) FROM audit.events") == 4
+
+
+def test_null_body_rejected_rest_stored(subscriber, audit_db):
+    bodies = [*app_bodies(3), "null", "NULL"]
+
+    response = subscriber.invoke(bodies)
+
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT count(*) FROM audit.events") == 3
+    rejected = audit_db.execute_all(
+        "SELECT raw_body, reason FROM audit.rejected_events ORDER BY raw_body"
+    )
+    assert rejected == [["NULL", "invalid_json"], ["null", "invalid_envelope"]]
+
+
+def test_null_strings_stay_strings(subscriber, audit_db):
+    null_id = json.dumps(application_envelope(valid_detail(eventId="null", tenantId="Null")))
+    rejected = json.dumps(application_envelope(valid_detail(eventId="NuLL", outcome="maybe")))
+
+    response = subscriber.invoke([null_id, null_id, rejected])
+
+    assert failures(response) == []
+    assert audit_db.row("SELECT tenant_id, event_id FROM audit.events") == ["Null", "null"]
+    assert audit_db.row("SELECT tenant_id, event_id FROM audit.duplicate_deliveries") == [
+        "Null",
+        "null",
+    ]
+    assert audit_db.scalar("SELECT event_id FROM audit.rejected_events") == "NuLL"
+
+
+def test_event_outside_retention_is_rejected(subscriber, audit_db):
+    # The session database keeps 5000 days (see conftest.py).
+    old = (datetime.now(UTC) - timedelta(days=6000)).isoformat()
+    body = json.dumps(application_envelope(valid_detail(occurredAt=old)))
+
+    response = subscriber.invoke([body, *app_bodies(2)])
+
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT count(*) FROM audit.events") == 2
+    rejected = audit_db.row("SELECT reason, message FROM audit.rejected_events")
+    assert rejected[0] == "outside_retention"
+    assert "retention cutoff" in rejected[1]
+
+
+def test_same_instant_other_offset_is_duplicate(subscriber, audit_db):
+    utc = json.dumps(application_envelope(valid_detail(occurredAt="2026-11-30T10:00:00Z")))
+    paris = json.dumps(application_envelope(valid_detail(occurredAt="2026-11-30T11:00:00+01:00")))
+
+    subscriber.invoke([utc])
+    response = subscriber.invoke([paris])
+
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT count(*) FROM audit.events") == 1
+    assert audit_db.scalar("SELECT seen_count FROM audit.duplicate_deliveries") == 1
+
+
+def test_every_rejection_is_logged(subscriber, audit_db, capsys):
+    original = json.dumps(application_envelope())
+    conflicting = json.dumps(application_envelope(valid_detail(action="user.role.revoked")))
+    subscriber.log_to_stdout()
+    subscriber.invoke([original])
+    capsys.readouterr()
+
+    subscriber.invoke([conflicting, "not json"])
+
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line[:1]]
+    reasons = sorted(
+        entry["reason"] for entry in logged if entry.get("message") == "event rejected"
+    )
+    assert reasons == ["conflicting_duplicate", "invalid_json"]
+
+
+def test_invalid_configuration_fails_batch_and_logs(subscriber, monkeypatch, capsys):
+    monkeypatch.setenv("DB_SSLMODE", "bogus")
+    subscriber.reset()
+    subscriber.log_to_stdout()
+
+    with pytest.raises(ConfigurationError):
+        subscriber.invoke(app_bodies(1))
+
+    output = capsys.readouterr().out
+    assert "invalid configuration" in output
+    assert "DB_SSLMODE" in output

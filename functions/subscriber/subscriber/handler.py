@@ -12,10 +12,10 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from subscriber.config import SERVICE_NAME, Settings, load_settings
+from subscriber.config import SERVICE_NAME, ConfigurationError, Settings, load_settings
 from subscriber.database import TransientDatabaseError, connector, error_code
 from subscriber.envelope import parse_message
-from subscriber.model import Delivery, Outcome, Rejection
+from subscriber.model import Delivery, Outcome, Settled
 from subscriber.processor import BulkSqsProcessor, PartialItemFailureResponse
 from subscriber.store import EventStore
 
@@ -37,10 +37,10 @@ def parse_record(record: SQSRecord) -> Delivery:
     return Delivery(record.message_id, record.body, parse_message(record.body, settings()))
 
 
-def settle(deliveries: list[Delivery]) -> list[Outcome]:
+def settle(deliveries: list[Delivery]) -> list[Settled]:
     """Write the batch; count and log what became of each message (never its body)."""
     try:
-        outcomes = store().write(deliveries)
+        settled = store().write(deliveries)
     except TransientDatabaseError as error:
         logger.error(
             "batch not stored; SQS will redeliver it",
@@ -53,18 +53,18 @@ def settle(deliveries: list[Delivery]) -> list[Outcome]:
             extra={"error": error_code(error), "message_count": len(deliveries)},
         )
         raise
-    for delivery, outcome in zip(deliveries, outcomes, strict=True):
-        if outcome is Outcome.REJECTED and isinstance(delivery.parsed, Rejection):
+    for delivery, result in zip(deliveries, settled, strict=True):
+        if result.rejection is not None:
             logger.warning(
                 "event rejected",
                 extra={
                     "message_id": delivery.message_id,
-                    "reason": delivery.parsed.reason.value,
-                    "tenant_id": delivery.parsed.tenant_id,
-                    "event_id": delivery.parsed.event_id,
+                    "reason": result.rejection.reason.value,
+                    "tenant_id": result.rejection.tenant_id,
+                    "event_id": result.rejection.event_id,
                 },
             )
-    counts = Counter(outcomes)
+    counts = Counter(result.outcome for result in settled)
     metrics.add_metric(name="EventsStored", unit=MetricUnit.Count, value=counts[Outcome.STORED])
     metrics.add_metric(
         name="EventsDuplicate", unit=MetricUnit.Count, value=counts[Outcome.DUPLICATE]
@@ -78,7 +78,7 @@ def settle(deliveries: list[Delivery]) -> list[Outcome]:
             "rejected": counts[Outcome.REJECTED],
         },
     )
-    return outcomes
+    return settled
 
 
 processor = BulkSqsProcessor(settle)
@@ -87,6 +87,14 @@ processor = BulkSqsProcessor(settle)
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    try:
+        settings()
+    except ConfigurationError as error:
+        # Raising fails the whole batch, so SQS keeps every message until this is fixed.
+        logger.error("invalid configuration; no record processed", extra={"error": str(error)})
+        failed = len(event.get("Records", []))
+        metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=failed)
+        raise
     response = process_partial_response(
         event=event, record_handler=parse_record, processor=processor, context=context
     )

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from subscriber.config import SERVICE_NAME
-from subscriber.model import Delivery, Outcome
+from subscriber.model import Delivery, Settled
 
 __all__ = ["BulkSqsProcessor", "PartialItemFailureResponse"]
 
@@ -28,13 +28,13 @@ logger = Logger(service=SERVICE_NAME, child=True)
 class BulkSqsProcessor(BatchProcessor):
     """Parse each SQS record with the record handler, then settle the batch in one call.
 
-    ``settle`` takes the parsed deliveries and returns one Outcome per
-    delivery, in order; if it raises, every record it was given is reported
+    ``settle`` takes the parsed deliveries and returns what became of each
+    one (a Settled), in order; if it raises, every record it was given is reported
     as failed so that SQS redelivers them. A record whose handler raised is
     reported as failed on its own.
     """
 
-    def __init__(self, settle: Callable[[list[Delivery]], list[Outcome]]) -> None:
+    def __init__(self, settle: Callable[[list[Delivery]], list[Settled]]) -> None:
         # A failure of the whole batch is reported item by item instead of
         # raised, so the metrics and the summary log line still get written.
         super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -57,7 +57,7 @@ class BulkSqsProcessor(BatchProcessor):
         if not parsed:
             return results
         try:
-            outcomes = self._settle([delivery for _, delivery in parsed])
+            settled = self._settle([delivery for _, delivery in parsed])
         except Exception:  # noqa: BLE001 - every record of the write is retried
             exception = sys.exc_info()
             results.extend(
@@ -65,7 +65,7 @@ class BulkSqsProcessor(BatchProcessor):
             )
             return results
         results.extend(
-            self.success_handler(record=record, result=outcome)
-            for (record, _), outcome in zip(parsed, outcomes, strict=True)
+            self.success_handler(record=record, result=result)
+            for (record, _), result in zip(parsed, settled, strict=True)
         )
         return results
