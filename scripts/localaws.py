@@ -169,7 +169,7 @@ class LocalAws:
             self.log_path = Path(name)
         # Werkzeug logs every request, so the output goes to a file: a pipe that no
         # process reads would fill up and block the server.
-        self._log_file = open(self.log_path, "ab")
+        self._log_file = open(self.log_path, "wb")
         environment = {**os.environ, **dummy_aws_environment(self.region)}
         environment.pop("AWS_ENDPOINT_URL", None)
         self._process = subprocess.Popen(
@@ -178,6 +178,9 @@ class LocalAws:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             env=environment,
+            # Its own session, so Ctrl-C in a terminal reaches only the program that
+            # owns this object, which stops the server after whatever uses it.
+            start_new_session=True,
         )
         logger.info(
             "Started moto server, PID %d, on 127.0.0.1:%d, log %s",

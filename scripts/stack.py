@@ -13,7 +13,7 @@ Everything listens on 127.0.0.1:
   secret in Secrets Manager;
 * the subscriber Lambda in a process of its own, fed by a poller that
   behaves as Lambda's SQS event source mapping; its logs go to
-  .local/logs/subscriber.log.
+  .local/logs/subscriber-<port>.log.
 
 `demo` publishes generated application events (a few invalid on purpose,
 a few published twice) to the bus, and delivers the real CloudTrail and
@@ -62,6 +62,11 @@ ACCOUNT_TENANTS = {
     "111122223333": "globex",
     "*": "platform",
 }
+
+# The CloudTrail samples go back to 2014. The local database keeps events
+# this long so that they are stored, not rejected as outside retention; the
+# default, 180 days, is for deployments.
+LOCAL_PLACEHOLDERS = {"retentionInterval": "5000 days"}
 
 APPLICATION_EVENTS = 300
 INVALID_EVERY = 50
@@ -118,9 +123,9 @@ class LocalService:
         os.environ.update(dummy_aws_environment())
         self.cluster = LocalPostgres()
         self.cluster.start()
-        self.database = prepare_database(self.cluster)
+        self.database = prepare_database(self.cluster, placeholders=LOCAL_PLACEHOLDERS)
 
-        self.aws = LocalAws(self.aws_port, log_path=LOG_DIR / "moto.log")
+        self.aws = LocalAws(self.aws_port, log_path=self.log_path("moto"))
         self.endpoint_url = self.aws.start()
         self.resources = provision(self.endpoint_url)
         secret_arn = self._store_database_secret()
@@ -160,7 +165,7 @@ class LocalService:
             "POWERTOOLS_SERVICE_NAME": "audit-subscriber",
             "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
         }
-        log = (LOG_DIR / "subscriber.log").open("ab")
+        log = self.log_path("subscriber").open("wb")
         self.subscriber = subprocess.Popen(
             [
                 sys.executable,
@@ -175,8 +180,15 @@ class LocalService:
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches only this script, which stops the
+            # subscriber before the emulator it polls.
+            start_new_session=True,
         )  # fmt: skip
         log.close()
+
+    def log_path(self, component: str) -> Path:
+        """Return the log file of a component; one per emulator port, rewritten each run."""
+        return LOG_DIR / f"{component}-{self.aws_port}.log"
 
     def stop(self) -> None:
         """Stop the subscriber, the emulator and PostgreSQL, in that order."""
@@ -260,12 +272,12 @@ class LocalService:
             if self.subscriber is not None and self.subscriber.poll() is not None:
                 raise RuntimeError(
                     f"the subscriber exited with code {self.subscriber.returncode}; "
-                    f"see {LOG_DIR / 'subscriber.log'}"
+                    f"see {self.log_path('subscriber')}"
                 )
             if time.monotonic() - started > timeout_seconds:
                 raise TimeoutError(
                     f"the queue still holds {count_messages(sqs, self.resources.queue_url)} "
-                    f"messages after {timeout_seconds:.0f} s; see {LOG_DIR / 'subscriber.log'}"
+                    f"messages after {timeout_seconds:.0f} s; see {self.log_path('subscriber')}"
                 )
             quiet = count_messages(sqs, self.resources.queue_url) == 0
             quiet_checks = quiet_checks + 1 if quiet else 0
@@ -298,11 +310,11 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def _publish_samples(service: LocalService) -> Published:
+def _publish_samples(service: LocalService, label: str) -> Published:
     published = service.publish_application_events(APPLICATION_EVENTS, INVALID_EVERY, REPUBLISHED)
     service.deliver_aws_samples(published)
     _say(
-        f"demo: published {published.application} application events to the bus "
+        f"{label}: published {published.application} application events to the bus "
         f"({published.invalid} invalid on purpose) and {published.republished} of them again; "
         f"delivered {published.cloudtrail} CloudTrail records and {published.eventbridge} "
         f"EventBridge samples to the queue as the aws-cloudtrail-events rule would "
@@ -311,43 +323,51 @@ def _publish_samples(service: LocalService) -> Published:
     return published
 
 
-def _report(published: Published, counts: Counts) -> int:
+def _report(service: LocalService, published: Published, counts: Counts, label: str) -> int:
     reasons = " ".join(f"{reason}={count}" for reason, count in counts.rejected_by_reason.items())
-    _say(f"demo: rejected by reason: {reasons or 'none'}")
+    _say(f"{label}: rejected by reason: {reasons or 'none'}")
     status = 0
     if counts.total != published.total:
         _say(
-            f"demo: MISMATCH: {published.total} published but {counts.total} accounted for; "
-            f"see {LOG_DIR / 'subscriber.log'}"
+            f"{label}: MISMATCH: {published.total} published but {counts.total} accounted for; "
+            f"see {service.log_path('subscriber')}"
         )
         status = 1
     _say(
-        f"demo: published={published.total} stored={counts.stored} "
+        f"{label}: published={published.total} stored={counts.stored} "
         f"duplicates={counts.duplicates} rejected={counts.rejected} dlq={counts.dlq}"
     )
     return status
 
 
+def _run_samples(service: LocalService, label: str) -> int:
+    assert service.database
+    _say(
+        f"{label}: PostgreSQL on 127.0.0.1:{service.database.port}, AWS emulator on "
+        f"{service.endpoint_url}, subscriber log in {service.log_path('subscriber')}"
+    )
+    published = _publish_samples(service, label)
+    waited = service.wait_until_settled(timeout_seconds=300)
+    _say(f"{label}: the queue was empty {waited:.1f} s after the last publish")
+    return _report(service, published, service.counts(), label)
+
+
 def demo(aws_port: int) -> int:
     with LocalService(aws_port) as service:
-        assert service.cluster and service.database
-        _say(
-            f"demo: PostgreSQL on 127.0.0.1:{service.database.port}, AWS emulator on "
-            f"{service.endpoint_url}, subscriber log in {LOG_DIR / 'subscriber.log'}"
-        )
-        published = _publish_samples(service)
-        waited = service.wait_until_settled(timeout_seconds=300)
-        _say(f"demo: the queue was empty {waited:.1f} s after the last publish")
-        counts = service.counts()
-    return _report(published, counts)
+        return _run_samples(service, "demo")
 
 
 def up(aws_port: int) -> int:
+    stop_requested = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGTERM, request_stop)
     with LocalService(aws_port) as service:
         assert service.database and service.resources
-        published = _publish_samples(service)
-        service.wait_until_settled(timeout_seconds=300)
-        _report(published, service.counts())
+        _run_samples(service, "local")
         database = service.database
         reader = database.reader
         _say(
@@ -360,13 +380,6 @@ def up(aws_port: int) -> int:
             f"  logs                       {LOG_DIR}\n"
             f"  more events                .venv/bin/python scripts/stack.py publish --count 100"
         )
-        stop_requested = False
-
-        def request_stop(*_: object) -> None:
-            nonlocal stop_requested
-            stop_requested = True
-
-        signal.signal(signal.SIGTERM, request_stop)
         try:
             while not stop_requested:
                 time.sleep(0.5)
@@ -388,7 +401,7 @@ def publish_more(aws_port: int, count: int) -> int:
     service.aws = LocalAws(aws_port)
     service.resources = provision(service.aws.start())
     published = service.publish_application_events(count, invalid_every=0, republish=0)
-    _say(f"published {published.application} events to {service.resources.bus_name}")
+    _say(f"publish: published {published.application} events to {service.resources.bus_name}")
     return 0
 
 
@@ -403,11 +416,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--count", type=int, default=100, help="events to publish (publish)")
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        return demo(args.aws_port)
-    if args.command == "up":
-        return up(args.aws_port)
-    return publish_more(args.aws_port, args.count)
+    commands = {
+        "demo": lambda: demo(args.aws_port),
+        "up": lambda: up(args.aws_port),
+        "publish": lambda: publish_more(args.aws_port, args.count),
+    }
+    try:
+        return commands[args.command]()
+    except KeyboardInterrupt:
+        # Everything started was stopped on the way out of the with block.
+        _say(f"{args.command}: interrupted; everything it started is stopped")
+        return 130
+    except (RuntimeError, TimeoutError) as error:
+        _say(f"{args.command}: failed: {error}")
+        if "already in use" in str(error):
+            _say(f"{args.command}: set LOCAL_AWS_PORT to use another port for the emulator")
+        return 1
 
 
 if __name__ == "__main__":
