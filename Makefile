@@ -1,7 +1,7 @@
 # Developer entry points. `make test` is what CI runs (through .ci/run).
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
-export PYTHONPATH := functions/subscriber:scripts
+export PYTHONPATH := functions/common:functions/subscriber:scripts
 
 .PHONY: deps venv local demo test lint format
 

@@ -156,7 +156,11 @@ class LocalService:
         environment = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(
-                [str(ROOT / "functions" / "subscriber"), str(ROOT / "scripts")]
+                [
+                    str(ROOT / "functions" / "common"),
+                    str(ROOT / "functions" / "subscriber"),
+                    str(ROOT / "scripts"),
+                ]
             ),
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "DB_SECRET_ARN": secret_arn,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from audit_common.database import connector
 from subscriber.config import load_settings
-from subscriber.database import connector
 
 pytestmark = pytest.mark.integration
 

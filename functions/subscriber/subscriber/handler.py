@@ -7,13 +7,14 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from audit_common.database import TransientDatabaseError, connector, error_code
 from subscriber.config import SERVICE_NAME, ConfigurationError, Settings, load_settings
-from subscriber.database import TransientDatabaseError, connector, error_code
 from subscriber.envelope import parse_message
 from subscriber.model import Delivery, Outcome, Settled
 from subscriber.processor import BulkSqsProcessor, PartialItemFailureResponse
@@ -21,6 +22,8 @@ from subscriber.store import EventStore
 
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace="AuditLog", service=SERVICE_NAME)
+# The shared database module logs through the standard library; give it this format.
+copy_config_to_registered_loggers(source_logger=logger, include={"audit_common"})
 
 
 @cache

@@ -25,8 +25,7 @@ from datetime import datetime
 import pg8000.native
 from aws_lambda_powertools import Logger
 
-from subscriber.config import SERVICE_NAME
-from subscriber.database import (
+from audit_common.database import (
     ConnectionHolder,
     TransientDatabaseError,
     describe,
@@ -35,6 +34,7 @@ from subscriber.database import (
     is_transient,
     sqlstate,
 )
+from subscriber.config import SERVICE_NAME
 from subscriber.model import AuditEvent, Delivery, Outcome, Reason, Rejection, Settled
 
 logger = Logger(service=SERVICE_NAME, child=True)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import ssl
 from collections.abc import Callable
 from typing import Any
 
 import pg8000.native
-from aws_lambda_powertools import Logger
 
-from subscriber.config import SERVICE_NAME, DatabaseSettings
+from audit_common.settings import DatabaseSettings
 
-logger = Logger(service=SERVICE_NAME, child=True)
+# A standard logger: each function's handler copies its Powertools logger's
+# configuration onto it (copy_config_to_registered_loggers).
+logger = logging.getLogger(__name__)
 
 # SQLSTATE classes and codes after which the same work may succeed on a retry:
 # connection exceptions, shutdowns and failovers, resource shortages,
@@ -123,7 +125,7 @@ def connector(settings: DatabaseSettings) -> Callable[[bool], pg8000.native.Conn
             password=password,
             ssl_context=_ssl_context(settings),
             timeout=settings.connect_timeout_seconds,
-            application_name="audit-subscriber",
+            application_name=settings.application_name,
         )
         connection.run(f"SET statement_timeout = '{settings.statement_timeout_seconds}s'")
         # pg8000 keeps its connect timeout on the socket for every later read, so a
