@@ -7,7 +7,7 @@ import json
 import logging
 import ssl
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pg8000.native
 
@@ -16,6 +16,8 @@ from audit_common.settings import DatabaseSettings
 # A standard logger: each function's handler copies its Powertools logger's
 # configuration onto it (copy_config_to_registered_loggers).
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # SQLSTATE classes and codes after which the same work may succeed on a retry:
 # connection exceptions, shutdowns and failovers, resource shortages,
@@ -179,3 +181,31 @@ class ConnectionHolder:
                 connection.close()
             except Exception:
                 logger.debug("closing a failed connection raised", exc_info=True)
+
+    def call(self, work: Callable[[pg8000.native.Connection], T]) -> T:
+        """Run ``work`` with the connection, reconnecting where a retry can help.
+
+        A connection reused from an earlier invocation that turns out to be
+        dead is replaced once, and a login rejected because the password was
+        rotated is tried once more with the secret fetched again. Any other
+        transient failure, or a second one, raises TransientDatabaseError;
+        other errors propagate unchanged. ``work`` must leave nothing
+        committed when it raises, since it may run again.
+        """
+        retries_left = {"stale connection": 1, "rejected login": 1}
+        while True:
+            reused = self.has_connection
+            try:
+                return work(self.get())
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                self.discard(error)
+                cause = "rejected login" if is_login_failure(error) else "stale connection"
+                if (cause == "stale connection" and not reused) or not retries_left[cause]:
+                    raise TransientDatabaseError(describe(error)) from error
+                retries_left[cause] -= 1
+                logger.warning(
+                    "database connection failed; reconnecting",
+                    extra={"cause": cause, "error": describe(error)},
+                )

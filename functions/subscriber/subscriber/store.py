@@ -27,11 +27,8 @@ from aws_lambda_powertools import Logger
 
 from audit_common.database import (
     ConnectionHolder,
-    TransientDatabaseError,
     describe,
     error_code,
-    is_login_failure,
-    is_transient,
     sqlstate,
 )
 from subscriber.config import SERVICE_NAME
@@ -233,31 +230,12 @@ class EventStore:
     def write(self, deliveries: Sequence[Delivery]) -> list[Settled]:
         """Settle every delivery and return what became of it, in order.
 
-        Raises TransientDatabaseError when the database could not be used;
-        then nothing of the batch was committed, and SQS should redeliver it.
-        A connection that was reused from an earlier invocation and turns out
-        to be dead is replaced once, and a login that fails because the
-        password was rotated is tried once more with the secret fetched
-        again, before giving up.
+        Raises TransientDatabaseError when the database could not be used
+        (after the reconnects of ConnectionHolder.call); then nothing of the
+        batch was committed, and SQS should redeliver it.
         """
-        retries_left = {"stale connection": 1, "rejected login": 1}
-        while True:
-            reused = self._connection.has_connection
-            try:
-                connection = self._connection.get()
-                return self._settle(connection, list(deliveries))
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                self._connection.discard(error)
-                cause = "rejected login" if is_login_failure(error) else "stale connection"
-                if (cause == "stale connection" and not reused) or not retries_left[cause]:
-                    raise TransientDatabaseError(describe(error)) from error
-                retries_left[cause] -= 1
-                logger.warning(
-                    "database connection failed; reconnecting",
-                    extra={"cause": cause, "error": describe(error)},
-                )
+        batch = list(deliveries)
+        return self._connection.call(lambda connection: self._settle(connection, batch))
 
     def _settle(
         self, connection: pg8000.native.Connection, deliveries: list[Delivery]

@@ -4,41 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from audit_common.times import InvalidTime, parse_utc
 from subscriber.model import InvalidMessage, Reason
-
-# RFC 3339 date-time with a mandatory offset; any number of fractional digits.
-_TIMESTAMP = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
-)
 
 
 def parse_timestamp(value: Any, field: str) -> datetime:
     """Parse an RFC 3339 time with an offset into UTC, truncated to microseconds."""
-    if not isinstance(value, str) or not _TIMESTAMP.match(value):
-        raise InvalidMessage(
-            Reason.INVALID_TIMESTAMP,
-            f"{field} is {_preview(value)}, expected an ISO 8601 time with an offset, "
-            "such as 2026-01-31T12:00:00.123456Z",
-        )
     try:
-        parsed = datetime.fromisoformat(value.upper().replace(" ", "T"))
-    except ValueError:
+        return parse_utc(value)
+    except InvalidTime as error:
         raise InvalidMessage(
-            Reason.INVALID_TIMESTAMP,
-            f"{field} is {_preview(value)}, which is not a valid time: check the day of "
-            "the month, the hour (00 to 23) and the offset (-23:59 to +23:59)",
-        ) from None
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        raise InvalidMessage(
-            Reason.INVALID_TIMESTAMP,
-            f"{field} is {_preview(value)}, which falls outside years 1 to 9999 in UTC",
+            Reason.INVALID_TIMESTAMP, f"{field} is {_preview(value)}: {error}"
         ) from None
 
 
