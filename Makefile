@@ -1,7 +1,7 @@
 # Developer entry points. `make test` is what CI runs (through .ci/run).
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
-export PYTHONPATH := functions/common:functions/subscriber:scripts
+export PYTHONPATH := functions/common:functions/subscriber:functions/graphql_api:scripts
 
 .PHONY: deps venv local demo test lint format
 
@@ -11,7 +11,7 @@ deps:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.txt functions/subscriber/requirements.txt
+$(VENV)/.installed: requirements-dev.txt functions/*/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@

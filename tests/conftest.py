@@ -254,3 +254,71 @@ def provision_aws(local_aws: LocalAws) -> Iterator[Callable[..., Resources]]:
 def aws_resources(provision_aws: Callable[..., Resources]) -> Resources:
     """Uniquely named bus, rules, queue and DLQ, with a 1 s visibility timeout for quick retries."""
     return provision_aws(visibility_timeout_seconds=1)
+
+
+# -- The GraphQL API ---------------------------------------------------------------------------
+
+CURSOR_SECRET = "test-cursor-secret-0123456789abcdef0123456789"
+
+
+@pytest.fixture
+def api_environment(audit_db: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point the GraphQL API at the test database as the reader role; return the variables."""
+    from graphql_api import context
+
+    database = audit_db.database
+    environment = {
+        "DB_HOST": database.host,
+        "DB_PORT": str(database.port),
+        "DB_NAME": database.name,
+        "DB_USER": database.reader.user,
+        "DB_PASSWORD": database.reader.password,
+        "DB_SSLMODE": "disable",
+        "ENVIRONMENT": "dev",
+        "CURSOR_SECRET": CURSOR_SECRET,
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    monkeypatch.delenv("CURSOR_SECRET_ARN", raising=False)
+    context.reset()
+    yield environment
+    context.reset()
+
+
+@pytest.fixture
+def insert_events(audit_db: TestDatabase) -> Callable[[list[dict[str, Any]]], None]:
+    """Insert rows into audit.events directly, as the superuser; unset columns get defaults."""
+
+    def insert(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            values = {
+                "source": "com.example.test",
+                "detail_type": "Audit Event",
+                "action": "user.created",
+                "outcome": "success",
+                "actor_type": "user",
+                "actor_id": "user-1",
+                "original": "{}",
+                **row,
+            }
+            columns = ", ".join(values)
+            placeholders = ", ".join(
+                f"CAST(:{name} AS {_COLUMN_TYPES.get(name, 'text')})" for name in values
+            )
+            audit_db.execute(
+                f"INSERT INTO audit.events ({columns}, content_sha256)"
+                f" VALUES ({placeholders}, sha256(convert_to(CAST(:event_id AS text), 'UTF8')))",
+                **values,
+            )
+
+    return insert
+
+
+_COLUMN_TYPES = {
+    "occurred_at": "timestamptz",
+    "changes": "jsonb",
+    "context": "jsonb",
+    "metadata": "jsonb",
+    "original": "jsonb",
+}

@@ -1,0 +1,63 @@
+"""Who is asking, and which tenants' events they may read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql_api.errors import ApiError, ErrorType
+
+ROLES = ("viewer", "auditor", "admin")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The caller's entitlements: subject, tenants, and role.
+
+    viewer and auditor read only their tenants; admin is the platform's
+    operator and may name any tenant.
+    """
+
+    subject: str
+    tenants: frozenset[str]
+    role: str
+
+    def require_tenant(self, tenant_id: str) -> None:
+        """Raise FORBIDDEN unless the caller may read this tenant's events."""
+        if self.role == "admin" or tenant_id in self.tenants:
+            return
+        raise ApiError(
+            ErrorType.FORBIDDEN,
+            f"you may not read tenant {tenant_id!r}; ask for one of your tenants",
+        )
+
+
+def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
+    """Build a Caller from {"sub", "tenants", "role"}; tenants is a list or a JSON list.
+
+    AppSync hands resolvers the Lambda authorizer's resolverContext, whose
+    values must be strings, so there tenants is a JSON text.
+    """
+    subject = claims.get("sub")
+    role = claims.get("role")
+    tenants: Any = claims.get("tenants")
+    if isinstance(tenants, str):
+        try:
+            tenants = json.loads(tenants)
+        except json.JSONDecodeError:
+            tenants = None
+    if (
+        not isinstance(subject, str)
+        or not subject
+        or role not in ROLES
+        or not isinstance(tenants, list)
+        or not all(isinstance(tenant, str) and tenant for tenant in tenants)
+    ):
+        raise ApiError(
+            ErrorType.FORBIDDEN,
+            "the caller's entitlements are missing or invalid: expected sub, "
+            f"tenants (a list of tenant ids) and role (one of {', '.join(ROLES)})",
+        )
+    return Caller(subject=subject, tenants=frozenset(tenants), role=role)

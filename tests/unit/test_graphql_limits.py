@@ -1,0 +1,79 @@
+"""Depth, alias and cost limits, checked by validation before anything runs."""
+
+from __future__ import annotations
+
+from graphql import parse, validate
+
+from graphql_api.limits import MAX_ALIASES, MAX_COST, validation_rules
+from graphql_api.schema import schema
+
+NODE_FIELDS = """
+  eventId occurredAt action outcome source detailType tenantId
+  actor { type id name ip userAgent } target { type id name }
+  changes { field old new } context metadata original ingestedAt
+"""
+FILTER = {"tenantId": "t", "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
+
+
+def pages(*aliases: str) -> str:
+    """One operation that reads a page of every field under each alias, sized by $n."""
+    fields = "".join(
+        f"{alias}: auditEvents(filter: $f, first: $n) {{ edges {{ node {{ {NODE_FIELDS} }} }} }}\n"
+        for alias in aliases
+    )
+    return f"query($f: AuditEventFilter!, $n: Int) {{\n{fields}}}"
+
+
+def errors_for(query: str, variables: dict | None = None) -> list[str]:
+    rules = validation_rules(schema, variables)
+    return [error.message for error in validate(schema, parse(query), rules)]
+
+
+def test_full_page_is_within_cost():
+    assert errors_for(pages("a"), {"f": FILTER, "n": 500}) == []
+
+
+def test_cost_counts_variables():
+    query = pages("a", "b", "c")
+
+    small = errors_for(query, {"f": FILTER, "n": 10})
+    large = errors_for(query, {"f": FILTER, "n": 500})
+
+    assert small == []
+    assert any(f"maximum cost of {MAX_COST}" in message for message in large)
+
+
+def test_default_page_size_is_costed():
+    query = (
+        "query($f: AuditEventFilter!) { auditEvents(filter: $f) { edges { node { eventId } } } }"
+    )
+
+    assert errors_for(query, {"f": FILTER}) == []
+
+
+def test_depth_limit():
+    query = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }"
+
+    messages = errors_for(query)
+
+    assert any("fields deep" in message for message in messages)
+
+
+def test_alias_limit():
+    fields = " ".join(f"x{n}: __typename" for n in range(MAX_ALIASES + 5))
+
+    messages = errors_for("{ " + fields + " }")
+
+    assert any(f"more than {MAX_ALIASES} aliases" in message for message in messages)
+
+
+def test_aliases_within_limit():
+    fields = " ".join(f"x{n}: __typename" for n in range(MAX_ALIASES))
+
+    assert errors_for("{ " + fields + " }") == []
+
+
+def test_missing_variable_is_named():
+    messages = errors_for(pages("a"), {})
+
+    assert any("$f" in message for message in messages)
