@@ -27,15 +27,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pg8000.native
 from event_pattern import load_patterns
 from local_database import AuditDatabase, prepare_database
@@ -45,6 +47,7 @@ from localaws import (
     count_messages,
     dummy_aws_environment,
     endpoint_responds,
+    port_in_use,
     provision,
 )
 from localpg import LocalPostgres
@@ -100,6 +103,12 @@ class Counts:
         return self.stored + self.duplicates + self.rejected + self.dlq
 
 
+def _python_path(*functions: str) -> str:
+    """PYTHONPATH for a function's process: its package folders and scripts/."""
+    folders = [ROOT / "functions" / name for name in functions] + [ROOT / "scripts"]
+    return os.pathsep.join(str(folder) for folder in folders)
+
+
 def _say(message: str) -> None:
     print(message, flush=True)
 
@@ -107,8 +116,16 @@ def _say(message: str) -> None:
 class LocalService:
     """PostgreSQL, the AWS emulator and the subscriber, started and stopped together."""
 
-    def __init__(self, aws_port: int, batch_size: int = 100, batching_window: float = 1.0) -> None:
+    def __init__(
+        self,
+        aws_port: int,
+        api_port: int = 8000,
+        batch_size: int = 100,
+        batching_window: float = 1.0,
+    ) -> None:
         self.aws_port = aws_port
+        self.api_port = api_port
+        self.api: subprocess.Popen[bytes] | None = None
         self.batch_size = batch_size
         self.batching_window = batching_window
         self.cluster: LocalPostgres | None = None
@@ -130,6 +147,7 @@ class LocalService:
         self.resources = provision(self.endpoint_url)
         secret_arn = self._store_database_secret()
         self._start_subscriber(secret_arn)
+        self._start_api()
 
     def _store_database_secret(self) -> str:
         """Put the subscriber's credentials in Secrets Manager, in the shape RDS secrets have."""
@@ -151,26 +169,28 @@ class LocalService:
                 "ARN"
             ]
 
+    def _launch(
+        self, component: str, command: list[str], environment: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        """Start a function's process with its log file; return the process."""
+        log = self.log_path(component).open("wb")
+        try:
+            return subprocess.Popen(
+                command,
+                env={**os.environ, **environment},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Its own session: Ctrl-C reaches only this script, which stops the
+                # functions before the emulator and the database they use.
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+
     def _start_subscriber(self, secret_arn: str) -> None:
         assert self.resources
-        environment = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                [
-                    str(ROOT / "functions" / "common"),
-                    str(ROOT / "functions" / "subscriber"),
-                    str(ROOT / "scripts"),
-                ]
-            ),
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "DB_SECRET_ARN": secret_arn,
-            "DB_SSLMODE": "disable",
-            "AWS_ACCOUNT_TENANTS": json.dumps(ACCOUNT_TENANTS),
-            "POWERTOOLS_SERVICE_NAME": "audit-subscriber",
-            "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
-        }
-        log = self.log_path("subscriber").open("wb")
-        self.subscriber = subprocess.Popen(
+        self.subscriber = self._launch(
+            "subscriber",
             [
                 sys.executable,
                 str(ROOT / "scripts" / "poller.py"),
@@ -181,28 +201,72 @@ class LocalService:
                 "--batching-window", str(self.batching_window),
                 "--endpoint-url", self.endpoint_url,
             ],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # Its own session: Ctrl-C reaches only this script, which stops the
-            # subscriber before the emulator it polls.
-            start_new_session=True,
+            {
+                "PYTHONPATH": _python_path("common", "subscriber"),
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "DB_SECRET_ARN": secret_arn,
+                "DB_SSLMODE": "disable",
+                "AWS_ACCOUNT_TENANTS": json.dumps(ACCOUNT_TENANTS),
+                "POWERTOOLS_SERVICE_NAME": "audit-subscriber",
+                "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
+            },
         )  # fmt: skip
-        log.close()
+
+    def _start_api(self) -> None:
+        """Serve the GraphQL API on 127.0.0.1 as the read-only role."""
+        assert self.database
+        if port_in_use(self.api_port):
+            raise RuntimeError(
+                f"port {self.api_port} on 127.0.0.1 is already in use: stop whatever listens "
+                "there, or set LOCAL_API_PORT to another port"
+            )
+        reader = self.database.reader
+        self.api = self._launch(
+            "graphql-api",
+            [
+                sys.executable, "-m", "uvicorn", "graphql_api.server:create_app", "--factory",
+                "--host", "127.0.0.1", "--port", str(self.api_port), "--log-level", "warning",
+            ],
+            {
+                "PYTHONPATH": _python_path("common", "graphql_api"),
+                "DB_HOST": self.database.host,
+                "DB_PORT": str(self.database.port),
+                "DB_NAME": self.database.name,
+                "DB_USER": reader.user,
+                "DB_PASSWORD": reader.password,
+                "DB_SSLMODE": "disable",
+                "ENVIRONMENT": "dev",
+                # A new key each run: cursors from an earlier run are rejected as forged.
+                "CURSOR_SECRET": secrets.token_urlsafe(32),
+                "POWERTOOLS_SERVICE_NAME": "audit-graphql-api",
+            },
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not endpoint_responds(self.api_url):
+            if self.api.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the GraphQL server did not start; see {self.log_path('graphql-api')}"
+                )
+            time.sleep(0.2)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}/graphql"
 
     def log_path(self, component: str) -> Path:
         """Return the log file of a component; one per emulator port, rewritten each run."""
         return LOG_DIR / f"{component}-{self.aws_port}.log"
 
     def stop(self) -> None:
-        """Stop the subscriber, the emulator and PostgreSQL, in that order."""
-        if self.subscriber is not None and self.subscriber.poll() is None:
-            self.subscriber.send_signal(signal.SIGTERM)
-            try:
-                self.subscriber.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.subscriber.kill()
-                self.subscriber.wait()
+        """Stop the functions, the emulator and PostgreSQL, in that order."""
+        for process in (self.api, self.subscriber):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         if self.aws is not None:
             self.aws.stop()
         if self.cluster is not None:
@@ -344,6 +408,47 @@ def _report(service: LocalService, published: Published, counts: Counts, label: 
     return status
 
 
+# The caller the local API accepts in its development-only header.
+DEV_CALLER = {"sub": "dev-user", "tenants": ["acme-corp"], "role": "viewer"}
+SAMPLE_QUERY = """query Recent($filter: AuditEventFilter!) {
+  auditEvents(filter: $filter, first: 5) {
+    edges { node { occurredAt action outcome actor { type id name } target { type id } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+def _sample_variables() -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "filter": {
+            "tenantId": "acme-corp",
+            "from": (now - timedelta(days=30)).isoformat(timespec="seconds"),
+            "to": (now + timedelta(hours=1)).isoformat(timespec="seconds"),
+        }
+    }
+
+
+def _query_api(service: LocalService, label: str) -> None:
+    """Read the newest events of one tenant through the GraphQL API, over HTTP."""
+    response = httpx.post(
+        service.api_url,
+        json={"query": SAMPLE_QUERY, "variables": _sample_variables()},
+        headers={"X-Dev-Caller": json.dumps(DEV_CALLER)},
+        timeout=10,
+    )
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(f"the GraphQL API returned errors: {body['errors']}")
+    edges = body["data"]["auditEvents"]["edges"]
+    newest = edges[0]["node"] if edges else None
+    _say(
+        f"{label}: the GraphQL API at {service.api_url} returned {len(edges)} of tenant "
+        f"acme-corp's newest events"
+        + (f", the newest {newest['action']} at {newest['occurredAt']}" if newest else "")
+    )
+
+
 def _run_samples(service: LocalService, label: str) -> int:
     assert service.database
     _say(
@@ -353,15 +458,16 @@ def _run_samples(service: LocalService, label: str) -> int:
     published = _publish_samples(service, label)
     waited = service.wait_until_settled(timeout_seconds=300)
     _say(f"{label}: the queue was empty {waited:.1f} s after the last publish")
+    _query_api(service, label)
     return _report(service, published, service.counts(), label)
 
 
-def demo(aws_port: int) -> int:
-    with LocalService(aws_port) as service:
+def demo(aws_port: int, api_port: int) -> int:
+    with LocalService(aws_port, api_port) as service:
         return _run_samples(service, "demo")
 
 
-def up(aws_port: int) -> int:
+def up(aws_port: int, api_port: int) -> int:
     stop_requested = False
 
     def request_stop(*_: object) -> None:
@@ -369,13 +475,17 @@ def up(aws_port: int) -> int:
         stop_requested = True
 
     signal.signal(signal.SIGTERM, request_stop)
-    with LocalService(aws_port) as service:
+    # A shell may start a background job with SIGINT ignored; Ctrl-C must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with LocalService(aws_port, api_port) as service:
         assert service.database and service.resources
         _run_samples(service, "local")
         database = service.database
         reader = database.reader
         _say(
             "\nlocal: the service is running; Ctrl-C stops it and deletes its data.\n"
+            f"  GraphQL API and explorer   {service.api_url}\n"
+            f"    development-only header  X-Dev-Caller: {json.dumps(DEV_CALLER)}\n"
             f"  database (read-only role)  postgresql://{reader.user}:{reader.password}"
             f"@{database.host}:{database.port}/{database.name}\n"
             f"  AWS emulator               {service.endpoint_url} "
@@ -418,11 +528,17 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
         help="port of the AWS emulator on 127.0.0.1 (default: $LOCAL_AWS_PORT or 4566)",
     )
+    parser.add_argument(
+        "--api-port",
+        type=int,
+        default=int(os.environ.get("LOCAL_API_PORT", "8000")),
+        help="port of the GraphQL API on 127.0.0.1 (default: $LOCAL_API_PORT or 8000)",
+    )
     parser.add_argument("--count", type=int, default=100, help="events to publish (publish)")
     args = parser.parse_args(argv)
     commands = {
-        "demo": lambda: demo(args.aws_port),
-        "up": lambda: up(args.aws_port),
+        "demo": lambda: demo(args.aws_port, args.api_port),
+        "up": lambda: up(args.aws_port, args.api_port),
         "publish": lambda: publish_more(args.aws_port, args.count),
     }
     try:
@@ -433,8 +549,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (RuntimeError, TimeoutError) as error:
         _say(f"{args.command}: failed: {error}")
-        if "already in use" in str(error):
-            _say(f"{args.command}: set LOCAL_AWS_PORT to use another port for the emulator")
         return 1
 
 
