@@ -282,6 +282,9 @@ def api_environment(audit_db: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("DB_SECRET_ARN", raising=False)
     monkeypatch.delenv("CURSOR_SECRET_ARN", raising=False)
     context.reset()
+    # Read now, so that fixtures which later set the subscriber's DB_* variables
+    # do not change the API's database role.
+    context.settings()
     yield environment
     context.reset()
 

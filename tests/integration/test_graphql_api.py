@@ -116,6 +116,7 @@ def test_event_by_key_has_every_field(api_environment, insert_events):
     result = execute(
         ALL_FIELDS,
         {"tenantId": "acme", "eventId": "full", "occurredAt": "2026-12-01T00:59:59.123456+01:00"},
+        caller("acme", role="auditor"),
     )
 
     event = result["data"]["auditEvent"]

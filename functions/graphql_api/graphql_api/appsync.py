@@ -152,7 +152,15 @@ def _as_api_error(error: Exception, request_id: str | None) -> ApiError:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any] | list[dict[str, Any]], lambda_context: Any) -> Any:
-    request_id = getattr(lambda_context, "aws_request_id", None)
+    try:
+        return _handle(event, getattr(lambda_context, "aws_request_id", None))
+    finally:
+        # Let the audit_log.viewed events of this invocation reach EventBridge
+        # before Lambda freezes the process.
+        context.read_auditor().flush(timeout_seconds=1.0)
+
+
+def _handle(event: dict[str, Any] | list[dict[str, Any]], request_id: str | None) -> Any:
     if isinstance(event, list):
         results = []
         for item in event:

@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from audit_common.roles import DENIED_FIELDS, READ_AUDIT_ACTION, ROLES, sees_read_audit
 from graphql_api.errors import ApiError, ErrorType
-
-ROLES = ("viewer", "auditor", "admin")
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,16 @@ class Caller:
     subject: str
     tenants: frozenset[str]
     role: str
+
+    @property
+    def hidden_actions(self) -> tuple[str, ...]:
+        """Actions whose events this caller may not see."""
+        return () if sees_read_audit(self.role) else (READ_AUDIT_ACTION,)
+
+    @property
+    def denied_fields(self) -> frozenset[str]:
+        """AuditEvent fields this caller reads as null, e.g. {"original"} for a viewer."""
+        return frozenset(name.removeprefix("AuditEvent.") for name in DENIED_FIELDS[self.role])
 
     def require_tenant(self, tenant_id: str) -> None:
         """Raise FORBIDDEN unless the caller may read this tenant's events."""

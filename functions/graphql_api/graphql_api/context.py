@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 from audit_common.database import ConnectionHolder, connector
 from graphql_api.caller import Caller
 from graphql_api.errors import ApiError, ErrorType
+from graphql_api.read_audit import ReadAuditor, read_event
 from graphql_api.settings import ApiSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -22,8 +24,30 @@ class ReadDatabase:
     def __init__(self, holder: ConnectionHolder) -> None:
         self._holder = holder
 
-    def fetch(self, sql: str, **params: Any) -> list[list[Any]]:
-        return self._holder.call(lambda connection: connection.run(sql, **params))
+    def fetch(self, tenant_id: str, sql: str, /, **params: Any) -> list[list[Any]]:
+        """Run one query in a read-only transaction that may see only this tenant's rows.
+
+        Row-level security admits the rows of the tenants in the transaction's
+        audit.tenant_ids setting (flyway/sql/V11), so even a query without a
+        tenant condition cannot read another tenant.
+        """
+
+        def work(connection: Any) -> list[list[Any]]:
+            connection.run("BEGIN READ ONLY")
+            try:
+                connection.run(
+                    "SELECT set_config('audit.tenant_ids', CAST(:tenants AS text), true)",
+                    tenants=json.dumps([tenant_id]),
+                )
+                rows = connection.run(sql, **params)
+                connection.run("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    connection.run("ROLLBACK")
+                raise
+            return rows
+
+        return self._holder.call(work)
 
     def close(self) -> None:
         self._holder.discard()
@@ -35,15 +59,47 @@ class RequestContext:
     settings: ApiSettings
     database: ReadDatabase
     cursor_key: bytes
+    auditor: ReadAuditor
     request_id: str | None = None
 
-    def authorize(self, tenant_id: str) -> None:
-        """Raise FORBIDDEN unless the caller may read this tenant's events."""
-        if self.caller is None:
+    def authorize(self, tenant_id: str, field_name: str, arguments: dict[str, Any]) -> Caller:
+        """Return the caller if it may read this tenant's events, else raise FORBIDDEN.
+
+        Either way the attempt is recorded as an audit_log.viewed event of
+        that tenant, with the outcome success or denied.
+        """
+        caller = self.caller
+        if caller is None:
             raise ApiError(
                 ErrorType.FORBIDDEN, "the request carries no caller identity; sign in first"
             )
-        self.caller.require_tenant(tenant_id)
+        try:
+            caller.require_tenant(tenant_id)
+        except ApiError:
+            self._record_read(caller, tenant_id, field_name, arguments, "denied")
+            raise
+        self._record_read(caller, tenant_id, field_name, arguments, "success")
+        return caller
+
+    def _record_read(
+        self,
+        caller: Caller,
+        tenant_id: str,
+        field_name: str,
+        arguments: dict[str, Any],
+        outcome: str,
+    ) -> None:
+        self.auditor.record(
+            read_event(
+                subject=caller.subject,
+                role=caller.role,
+                tenant_id=tenant_id,
+                field_name=field_name,
+                arguments=arguments,
+                outcome=outcome,
+                request_id=self.request_id,
+            )
+        )
 
 
 @cache
@@ -74,13 +130,30 @@ def cursor_key() -> bytes:
     return str(value).encode("utf-8")
 
 
+@cache
+def read_auditor() -> ReadAuditor:
+    def make_client() -> Any:
+        # Imported here: boto3 is only needed once the first read is recorded.
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "events",
+            config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 2}),
+        )
+
+    return ReadAuditor(settings().audit_bus_name, make_client)
+
+
 def request_context(caller: Caller | None, request_id: str | None = None) -> RequestContext:
-    return RequestContext(caller, settings(), database(), cursor_key(), request_id)
+    return RequestContext(caller, settings(), database(), cursor_key(), read_auditor(), request_id)
 
 
 def reset() -> None:
     """Forget settings and connections, so changed variables take effect (tests)."""
     if database.cache_info().currsize:
         database().close()
-    for cached in (settings, database, cursor_key):
+    if read_auditor.cache_info().currsize:
+        read_auditor().flush(timeout_seconds=5)
+    for cached in (settings, database, cursor_key, read_auditor):
         cached.cache_clear()

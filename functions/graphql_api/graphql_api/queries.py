@@ -67,7 +67,15 @@ def columns_for(node_paths: Iterable[str]) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def _where(event_filter: EventFilter) -> tuple[list[str], dict[str, Any]]:
+def _hidden(hidden_actions: tuple[str, ...]) -> tuple[list[str], dict[str, Any]]:
+    names = [f"hidden_action_{index}" for index in range(len(hidden_actions))]
+    conditions = [f"action <> CAST(:{name} AS text)" for name in names]
+    return conditions, dict(zip(names, hidden_actions, strict=True))
+
+
+def _where(
+    event_filter: EventFilter, hidden_actions: tuple[str, ...]
+) -> tuple[list[str], dict[str, Any]]:
     conditions = [
         "tenant_id = CAST(:tenant_id AS text)",
         "occurred_at >= CAST(:start AS timestamptz)",
@@ -97,7 +105,8 @@ def _where(event_filter: EventFilter) -> tuple[list[str], dict[str, Any]]:
     if event_filter.action_prefix is not None:
         conditions.append("action LIKE CAST(:action_pattern AS text) ESCAPE '\\'")
         params["action_pattern"] = _like_prefix(event_filter.action_prefix)
-    return conditions, params
+    hidden_conditions, hidden_params = _hidden(hidden_actions)
+    return conditions + hidden_conditions, params | hidden_params
 
 
 def _like_prefix(prefix: str) -> str:
@@ -106,10 +115,14 @@ def _like_prefix(prefix: str) -> str:
 
 
 def page_statement(
-    event_filter: EventFilter, after: Position | None, limit: int, columns: tuple[str, ...]
+    event_filter: EventFilter,
+    after: Position | None,
+    limit: int,
+    columns: tuple[str, ...],
+    hidden_actions: tuple[str, ...] = (),
 ) -> Statement:
     """Newest first; keyset on (occurred_at, event_id), so a deep page costs what the first does."""
-    conditions, params = _where(event_filter)
+    conditions, params = _where(event_filter, hidden_actions)
     if after is not None:
         conditions.append(
             "(occurred_at, event_id) < (CAST(:after_time AS timestamptz), CAST(:after_id AS text))"
@@ -124,20 +137,31 @@ def page_statement(
 
 
 def event_statement(
-    tenant_id: str, event_id: str, occurred_at: Any, columns: tuple[str, ...]
+    tenant_id: str,
+    event_id: str,
+    occurred_at: Any,
+    columns: tuple[str, ...],
+    hidden_actions: tuple[str, ...] = (),
 ) -> Statement:
+    hidden_conditions, hidden_params = _hidden(hidden_actions)
+    conditions = [
+        "tenant_id = CAST(:tenant_id AS text)",
+        "event_id = CAST(:event_id AS text)",
+        "occurred_at = CAST(:occurred_at AS timestamptz)",
+        *hidden_conditions,
+    ]
     return Statement(
-        f"SELECT {', '.join(columns)} FROM audit.events "
-        "WHERE tenant_id = CAST(:tenant_id AS text) AND event_id = CAST(:event_id AS text) "
-        "AND occurred_at = CAST(:occurred_at AS timestamptz)",
-        {"tenant_id": tenant_id, "event_id": event_id, "occurred_at": occurred_at},
+        f"SELECT {', '.join(columns)} FROM audit.events WHERE {' AND '.join(conditions)}",
+        {"tenant_id": tenant_id, "event_id": event_id, "occurred_at": occurred_at} | hidden_params,
     )
 
 
-def count_statement(event_filter: EventFilter, group: str, max_groups: int) -> Statement:
+def count_statement(
+    event_filter: EventFilter, group: str, max_groups: int, hidden_actions: tuple[str, ...] = ()
+) -> Statement:
     """Count per group; days in date order, other groups largest first."""
     key = GROUP_KEYS[group]
-    conditions, params = _where(event_filter)
+    conditions, params = _where(event_filter, hidden_actions)
     order = "key" if group == "day" else "count(*) DESC, key"
     params["max_groups"] = max_groups
     return Statement(

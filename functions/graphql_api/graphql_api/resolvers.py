@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ariadne import EnumType, QueryType
+from ariadne.utils import convert_camel_case_to_snake
 
 from graphql_api.context import RequestContext
 from graphql_api.cursor import Position, decode_cursor, encode_cursor
@@ -42,26 +43,47 @@ event_group = EnumType(
 BINDABLES = (query, outcome, actor_type, event_group)
 
 
+def _node_columns(paths: frozenset[str], denied: frozenset[str]) -> tuple[str, ...]:
+    return columns_for(path for path in paths if path.split("/", 1)[0] not in denied)
+
+
+def _denied_selected(paths: frozenset[str], denied: frozenset[str]) -> frozenset[str]:
+    """The selected AuditEvent fields the caller may not read: they come back null."""
+    return frozenset(path for path in paths if path in denied)
+
+
+def _node(columns: tuple[str, ...], row: list[Any], nulled: frozenset[str]) -> dict[str, Any]:
+    node = node_from_row(columns, row)
+    for field_name in nulled:
+        node[convert_camel_case_to_snake(field_name)] = None
+    return node
+
+
 @query.field("auditEvents")
 def resolve_audit_events(
     _: Any, info: Any, filter: dict[str, Any], first: int = 50, after: str | None = None
 ) -> dict[str, Any]:
     context: RequestContext = info.context
     event_filter = parse_filter(filter, context.settings.max_window)
-    context.authorize(event_filter.tenant_id)
+    caller = context.authorize(
+        event_filter.tenant_id, "auditEvents", {"filter": filter, "first": first, "after": after}
+    )
     maximum = context.settings.max_page_size
     if first is None or not 1 <= first <= maximum:
         raise ApiError(ErrorType.BAD_REQUEST, f"first must be between 1 and {maximum}, not {first}")
-    fingerprint = event_filter.fingerprint()
-    position = None if after is None else decode_cursor(after, fingerprint, context.cursor_key)
+    # A cursor is bound to the filter and to what the caller's role may see.
+    binding = f"{event_filter.fingerprint()}/{','.join(caller.hidden_actions)}"
+    position = None if after is None else decode_cursor(after, binding, context.cursor_key)
 
-    columns = columns_for(below(selection_paths(info), "edges/node"))
-    statement = page_statement(event_filter, position, first + 1, columns)
-    rows = context.database.fetch(statement.sql, **statement.params)
+    node_paths = below(selection_paths(info), "edges/node")
+    columns = _node_columns(node_paths, caller.denied_fields)
+    nulled = _denied_selected(node_paths, caller.denied_fields)
+    statement = page_statement(event_filter, position, first + 1, columns, caller.hidden_actions)
+    rows = context.database.fetch(event_filter.tenant_id, statement.sql, **statement.params)
     edges = [
         {
-            "cursor": encode_cursor(Position(row[0], row[1]), fingerprint, context.cursor_key),
-            "node": node_from_row(columns, row),
+            "cursor": encode_cursor(Position(row[0], row[1]), binding, context.cursor_key),
+            "node": _node(columns, row, nulled),
         }
         for row in rows[:first]
     ]
@@ -79,11 +101,18 @@ def resolve_audit_event(
     _: Any, info: Any, tenant_id: str, event_id: str, occurred_at: datetime
 ) -> dict[str, Any] | None:
     context: RequestContext = info.context
-    context.authorize(tenant_id)
-    columns = columns_for(selection_paths(info))
-    statement = event_statement(tenant_id, event_id, occurred_at, columns)
-    rows = context.database.fetch(statement.sql, **statement.params)
-    return node_from_row(columns, rows[0]) if rows else None
+    caller = context.authorize(
+        tenant_id,
+        "auditEvent",
+        {"tenantId": tenant_id, "eventId": event_id, "occurredAt": occurred_at},
+    )
+    paths = selection_paths(info)
+    columns = _node_columns(paths, caller.denied_fields)
+    statement = event_statement(tenant_id, event_id, occurred_at, columns, caller.hidden_actions)
+    rows = context.database.fetch(tenant_id, statement.sql, **statement.params)
+    if not rows:
+        return None
+    return _node(columns, rows[0], _denied_selected(paths, caller.denied_fields))
 
 
 @query.field("auditEventCounts")
@@ -92,7 +121,11 @@ def resolve_audit_event_counts(
 ) -> list[dict[str, Any]]:
     context: RequestContext = info.context
     event_filter = parse_filter(filter, context.settings.max_window)
-    context.authorize(event_filter.tenant_id)
-    statement = count_statement(event_filter, group_by, context.settings.max_count_groups)
-    rows = context.database.fetch(statement.sql, **statement.params)
+    caller = context.authorize(
+        event_filter.tenant_id, "auditEventCounts", {"filter": filter, "groupBy": group_by}
+    )
+    statement = count_statement(
+        event_filter, group_by, context.settings.max_count_groups, caller.hidden_actions
+    )
+    rows = context.database.fetch(event_filter.tenant_id, statement.sql, **statement.params)
     return [{"key": key, "count": count} for key, count in rows]

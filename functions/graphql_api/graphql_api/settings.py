@@ -30,6 +30,8 @@ class ApiSettings:
     max_window: timedelta
     max_page_size: int
     max_count_groups: int
+    # EventBridge bus that receives an audit_log.viewed event for every read; None turns it off.
+    audit_bus_name: str | None = None
 
     @property
     def development(self) -> bool:
@@ -61,4 +63,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> ApiSettings:
         max_window=timedelta(days=integer_setting(env, "MAX_WINDOW_DAYS", 93, 1)),
         max_page_size=integer_setting(env, "MAX_PAGE_SIZE", 500, 1),
         max_count_groups=integer_setting(env, "MAX_COUNT_GROUPS", 1000, 1),
+        audit_bus_name=env.get("AUDIT_BUS_NAME") or None,
     )

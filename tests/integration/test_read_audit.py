@@ -1,0 +1,88 @@
+"""Every read of the log becomes an audit_log.viewed event on the bus, without affecting the read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from graphql_support import EVENTS_QUERY, NOW, caller, error_types, execute, window
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def audited(api_environment, aws_resources, local_aws, monkeypatch, insert_events):
+    from graphql_api import context
+
+    monkeypatch.setenv("AUDIT_BUS_NAME", aws_resources.bus_name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", local_aws.endpoint_url)
+    context.reset()
+    context.settings()
+    insert_events([{"tenant_id": "acme", "event_id": "a1", "occurred_at": NOW}])
+    return aws_resources
+
+
+def published(sqs_client, queue_url: str) -> list[dict]:
+    from graphql_api import context
+
+    context.read_auditor().flush(timeout_seconds=10)
+    response = sqs_client.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+    )
+    return [json.loads(message["Body"]) for message in response.get("Messages", [])]
+
+
+def test_read_is_published(audited, sqs_client):
+    result = execute(EVENTS_QUERY, {"filter": window(), "first": 3}, caller("acme"))
+
+    envelopes = published(sqs_client, audited.queue_url)
+    assert "errors" not in result
+    assert len(envelopes) == 1
+    detail = envelopes[0]["detail"]
+    assert envelopes[0]["source"] == "audit-log.graphql-api"
+    assert detail["action"] == "audit_log.viewed"
+    assert detail["tenantId"] == "acme"
+    assert detail["outcome"] == "success"
+    assert detail["actor"] == {"type": "user", "id": "user-test"}
+    assert detail["target"] == {"type": "tenant", "id": "acme"}
+    assert detail["context"]["query"] == "auditEvents"
+    assert detail["context"]["arguments"]["filter"]["tenant_id"] == "acme"
+    assert detail["context"]["arguments"]["first"] == 3
+
+
+def test_denied_read_is_published(audited, sqs_client):
+    result = execute(EVENTS_QUERY, {"filter": window("globex")}, caller("acme"))
+
+    envelopes = published(sqs_client, audited.queue_url)
+    assert error_types(result) == ["FORBIDDEN"]
+    assert [envelope["detail"]["outcome"] for envelope in envelopes] == ["denied"]
+    assert envelopes[0]["detail"]["tenantId"] == "globex"
+
+
+def test_read_event_passes_the_contract(audited, sqs_client, subscriber, audit_db):
+    execute(EVENTS_QUERY, {"filter": window()}, caller("acme"))
+    body = json.dumps(published(sqs_client, audited.queue_url)[0])
+
+    response = subscriber.invoke([body])
+
+    assert response == {"batchItemFailures": []}
+    assert (
+        audit_db.scalar("SELECT count(*) FROM audit.events WHERE action = 'audit_log.viewed'") == 1
+    )
+
+
+def test_unreachable_bus_does_not_fail_read(
+    api_environment, insert_events, monkeypatch, unused_port
+):
+    from graphql_api import context
+
+    monkeypatch.setenv("AUDIT_BUS_NAME", "audit-events")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{unused_port}")
+    context.reset()
+    context.settings()
+    insert_events([{"tenant_id": "acme", "event_id": "a1", "occurred_at": NOW}])
+
+    result = execute(EVENTS_QUERY, {"filter": window()}, caller("acme"))
+    context.read_auditor().flush(timeout_seconds=10)
+
+    assert [edge["node"]["eventId"] for edge in result["data"]["auditEvents"]["edges"]] == ["a1"]
