@@ -1,31 +1,44 @@
-"""Query limits: depth, aliases and cost, checked before anything runs.
+"""Query limits: size, depth, aliases and cost, checked before anything runs.
 
 AppSync enforces its own query depth and resolver count limits in front of
-the Lambda; these rules give the local server the same protection and
-add a cost check that takes variables into account, so `first: $n` costs
-what $n says.
+the Lambda; these rules give the local server the same protection and add
+a cost check. The cost of an operation is the number of fields it can
+return: every field costs 1, times the page size of each auditEvents
+above it, and auditEventCounts costs MAX_COUNT_GROUPS. The page size is
+the `first` argument as the request sets it: a literal, a variable's value,
+the variable's default, or the schema's default (50), so `first: $n` costs
+what $n will be at execution.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ariadne.validation import cost_validator
+# Ariadne's wrapper takes variables as a dict on graphql-core 3.2 and 3.3 alike.
+from ariadne.compat import get_argument_values
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
+    get_named_type,
+    type_from_ast,
+    value_from_ast,
 )
 
 MAX_DEPTH = 8
 MAX_ALIASES = 15
-# A full page of 500 events with every field costs about 12,000.
+# One page of 500 events with every field costs about 16,000 (32 fields x 500).
 MAX_COST = 25_000
+# auditEventCounts returns at most this many groups (MAX_COUNT_GROUPS's default).
+COUNT_GROUPS_COST = 1000
+# Parsing stops after this many tokens, long before a document gets expensive to validate.
+MAX_TOKENS = 5_000
 
 
 class DepthLimit(ValidationRule):
@@ -50,7 +63,7 @@ class DepthLimit(ValidationRule):
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.context.get_fragment(name)
-                # A fragment cycle is reported by the standard NoFragmentCycles rule.
+                # A cycle is reported by the standard NoFragmentCycles rule; stop here.
                 if fragment is not None and name not in fragments_seen:
                     nested = self._depth(fragment.selection_set, fragments_seen | {name})
                     deepest = max(deepest, nested)
@@ -73,33 +86,105 @@ class AliasLimit(ValidationRule):
                 )
 
 
-def cost_map(schema: GraphQLSchema) -> dict[str, dict[str, Any]]:
-    """Every output field costs 1, multiplied by the page size of the connection above it."""
-    costs: dict[str, dict[str, Any]] = {}
-    for type_name in (
-        "AuditEventConnection",
-        "AuditEventEdge",
-        "PageInfo",
-        "AuditEvent",
-        "Actor",
-        "Target",
-        "Change",
-        "AuditEventCount",
-    ):
-        costs[type_name] = {name: {"complexity": 1} for name in schema.type_map[type_name].fields}
-    costs["Query"] = {
-        "auditEvents": {"complexity": 1, "multipliers": ["first"]},
-        "auditEvent": {"complexity": 1},
-        # Up to MAX_COUNT_GROUPS groups, each an aggregate over the window.
-        "auditEventCounts": {"complexity": 1000},
-    }
-    return costs
+def cost_limit(variables: dict[str, Any]) -> type[ValidationRule]:
+    """A rule that rejects operations costing more than MAX_COST with these variables."""
+
+    class CostLimit(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            effective = _with_variable_defaults(self.context.schema, node, variables)
+            parent = self.context.schema.query_type
+            cost = self._cost(node.selection_set, parent, 1, effective, set())
+            if cost > MAX_COST:
+                self.report_error(
+                    GraphQLError(
+                        f"query costs {cost}, over the maximum of {MAX_COST}: "
+                        "ask for fewer events per page or fewer fields",
+                        [node],
+                    )
+                )
+
+        def _cost(
+            self,
+            selection_set: SelectionSetNode | None,
+            parent: Any,
+            multiplier: int,
+            effective: dict[str, Any],
+            fragments_seen: set[str],
+        ) -> int:
+            if selection_set is None or not isinstance(parent, GraphQLObjectType):
+                return 0
+            total = 0
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    total += self._field_cost(
+                        selection, parent, multiplier, effective, fragments_seen
+                    )
+                elif isinstance(selection, InlineFragmentNode):
+                    total += self._cost(
+                        selection.selection_set, parent, multiplier, effective, fragments_seen
+                    )
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.context.get_fragment(name)
+                    if fragment is not None and name not in fragments_seen:
+                        total += self._cost(
+                            fragment.selection_set,
+                            parent,
+                            multiplier,
+                            effective,
+                            fragments_seen | {name},
+                        )
+            return total
+
+        def _field_cost(
+            self,
+            node: FieldNode,
+            parent: GraphQLObjectType,
+            multiplier: int,
+            effective: dict[str, Any],
+            fragments_seen: set[str],
+        ) -> int:
+            definition = parent.fields.get(node.name.value)
+            if definition is None:
+                return 0  # reported by the standard FieldsOnCorrectType rule
+            own = multiplier
+            if parent.name == "Query" and node.name.value == "auditEventCounts":
+                own = multiplier * COUNT_GROUPS_COST
+            child_multiplier = multiplier
+            if parent.name == "Query" and node.name.value == "auditEvents":
+                child_multiplier = multiplier * _page_size(definition, node, effective)
+            child_type = get_named_type(definition.type)
+            return own + self._cost(
+                node.selection_set, child_type, child_multiplier, effective, fragments_seen
+            )
+
+    return CostLimit
+
+
+def _page_size(definition: Any, node: FieldNode, variables: dict[str, Any]) -> int:
+    try:
+        arguments = get_argument_values(definition, node, variables)
+    except (GraphQLError, TypeError, ValueError):
+        return 1  # an invalid argument is reported by validation or execution
+    first = arguments.get("first")
+    return first if isinstance(first, int) and first > 0 else 1
+
+
+def _with_variable_defaults(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: dict[str, Any]
+) -> dict[str, Any]:
+    """The request's variables, plus the operation's declared defaults for missing ones."""
+    effective = dict(variables)
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name in effective or definition.default_value is None:
+            continue
+        variable_type = type_from_ast(schema, definition.type)
+        if variable_type is not None:
+            effective[name] = value_from_ast(definition.default_value, variable_type)
+    return effective
 
 
 def validation_rules(schema: GraphQLSchema, variables: dict[str, Any] | None) -> list[type]:
     """The rules to run on top of GraphQL's standard validation, for these variables."""
-    return [
-        DepthLimit,
-        AliasLimit,
-        cost_validator(MAX_COST, variables=variables or {}, cost_map=cost_map(schema)),
-    ]
+    return [DepthLimit, AliasLimit, cost_limit(variables or {})]
