@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -13,16 +15,39 @@ from audit_common.database import ConnectionHolder, connector
 from graphql_api.caller import Caller
 from graphql_api.errors import ApiError, ErrorType
 from graphql_api.read_audit import ReadAuditor, read_event
-from graphql_api.settings import ApiSettings, load_settings
+from graphql_api.settings import (
+    MIN_CURSOR_KEY_LENGTH,
+    ApiSettings,
+    ConfigurationError,
+    load_settings,
+)
 
 logger = logging.getLogger(__name__)
 
 
 class ReadDatabase:
-    """The reader role's connection, kept across invocations of a warm Lambda."""
+    """The reader role's connections: one per thread, kept across invocations.
 
-    def __init__(self, holder: ConnectionHolder) -> None:
-        self._holder = holder
+    A Lambda runs one thread, so it keeps one connection. The local server
+    runs resolvers in worker threads, and a pg8000 connection must not be
+    used by two threads at once.
+    """
+
+    def __init__(self, connect: Callable[[bool], Any]) -> None:
+        self._connect = connect
+        self._local = threading.local()
+        self._holders: list[ConnectionHolder] = []
+        self._lock = threading.Lock()
+
+    @property
+    def _holder(self) -> ConnectionHolder:
+        holder = getattr(self._local, "holder", None)
+        if holder is None:
+            holder = ConnectionHolder(self._connect)
+            self._local.holder = holder
+            with self._lock:
+                self._holders.append(holder)
+        return holder
 
     def fetch(self, tenant_id: str, sql: str, /, **params: Any) -> list[list[Any]]:
         """Run one query in a read-only transaction that may see only this tenant's rows.
@@ -50,7 +75,11 @@ class ReadDatabase:
         return self._holder.call(work)
 
     def close(self) -> None:
-        self._holder.discard()
+        with self._lock:
+            holders, self._holders = self._holders, []
+        for holder in holders:
+            holder.discard()
+        self._local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -61,6 +90,18 @@ class RequestContext:
     cursor_key: bytes
     auditor: ReadAuditor
     request_id: str | None = None
+    # Why the request's identity was rejected, when it was.
+    caller_error: ApiError | None = None
+
+    def require_caller(self) -> Caller:
+        """Return the caller, or raise FORBIDDEN when the request carries no valid identity."""
+        if self.caller_error is not None:
+            raise self.caller_error
+        if self.caller is None:
+            raise ApiError(
+                ErrorType.FORBIDDEN, "the request carries no caller identity; sign in first"
+            )
+        return self.caller
 
     def authorize(self, tenant_id: str, field_name: str, arguments: dict[str, Any]) -> Caller:
         """Return the caller if it may read this tenant's events, else raise FORBIDDEN.
@@ -68,11 +109,7 @@ class RequestContext:
         Either way the attempt is recorded as an audit_log.viewed event of
         that tenant, with the outcome success or denied.
         """
-        caller = self.caller
-        if caller is None:
-            raise ApiError(
-                ErrorType.FORBIDDEN, "the request carries no caller identity; sign in first"
-            )
+        caller = self.require_caller()
         try:
             caller.require_tenant(tenant_id)
         except ApiError:
@@ -109,7 +146,7 @@ def settings() -> ApiSettings:
 
 @cache
 def database() -> ReadDatabase:
-    return ReadDatabase(ConnectionHolder(connector(settings().database)))
+    return ReadDatabase(connector(settings().database))
 
 
 @cache
@@ -122,12 +159,18 @@ def cursor_key() -> bytes:
     from aws_lambda_powertools.utilities import parameters
 
     value = parameters.get_secret(current.cursor_secret_arn)
+    # A JSON secret holds the key under "key"; a plain-text secret is the key.
     try:
-        # A JSON secret holds the key under "key"; a plain-text secret is the key.
-        value = json.loads(value)["key"]
-    except (ValueError, TypeError, KeyError):
-        pass
-    return str(value).encode("utf-8")
+        parsed = json.loads(value)
+    except (ValueError, TypeError):
+        parsed = value
+    key = parsed.get("key") if isinstance(parsed, dict) else parsed
+    if not isinstance(key, str) or len(key) < MIN_CURSOR_KEY_LENGTH:
+        raise ConfigurationError(
+            f"the secret {current.cursor_secret_arn} must hold a key of at least "
+            f'{MIN_CURSOR_KEY_LENGTH} characters, as plain text or as JSON {{"key": ...}}'
+        )
+    return key.encode("utf-8")
 
 
 @cache
@@ -145,8 +188,12 @@ def read_auditor() -> ReadAuditor:
     return ReadAuditor(settings().audit_bus_name, make_client)
 
 
-def request_context(caller: Caller | None, request_id: str | None = None) -> RequestContext:
-    return RequestContext(caller, settings(), database(), cursor_key(), read_auditor(), request_id)
+def request_context(
+    caller: Caller | None, request_id: str | None = None, caller_error: ApiError | None = None
+) -> RequestContext:
+    return RequestContext(
+        caller, settings(), database(), cursor_key(), read_auditor(), request_id, caller_error
+    )
 
 
 def reset() -> None:
