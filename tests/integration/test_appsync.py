@@ -74,7 +74,7 @@ def test_single_page_serialized_as_appsync_json(handler):
     assert [edge["node"]["eventId"] for edge in edges] == ["e0", "e1"]
     assert edges[0]["node"]["occurredAt"].endswith("Z")
     assert edges[0]["node"]["outcome"] == "SUCCESS"
-    assert edges[0]["node"]["actor"] == {"type": "USER"}
+    assert edges[0]["node"]["actor"]["type"] == "USER"
     assert result["pageInfo"]["hasNextPage"] is True
     assert json.dumps(result)
 
@@ -206,3 +206,29 @@ def test_unexpected_error_is_internal(handler, monkeypatch, unused_port):
 
     assert type(raised.value).__name__ == "INTERNAL"
     assert "internal error" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("event", "error_type"),
+    [
+        (appsync_event("auditEvents", {}, PAGE_SELECTION), "BAD_REQUEST"),
+        (
+            {
+                **appsync_event("auditEvents", {"filter": window()}, []),
+                "identity": {"resolverContext": "x"},
+            },
+            "FORBIDDEN",
+        ),
+        (
+            {**appsync_event("auditEvents", {"filter": window()}, []), "arguments": [1]},
+            "BAD_REQUEST",
+        ),
+        ({**appsync_event("auditEvents", {"filter": window()}, []), "info": "x"}, "BAD_REQUEST"),
+        ("not an event", "BAD_REQUEST"),
+    ],
+)
+def test_malformed_events_are_client_errors(handler, event, error_type):
+    with pytest.raises(Exception) as raised:
+        handler(event, LambdaContext())
+
+    assert type(raised.value).__name__ == error_type

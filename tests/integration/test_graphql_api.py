@@ -131,8 +131,8 @@ def test_event_by_key_has_every_field(api_environment, insert_events):
         "userAgent": "curl/8",
     }
     assert event["target"] == {"type": "user", "id": "u-2", "name": "李"}
-    # A JSON null before or after value comes back as a GraphQL null.
-    assert event["changes"] == [{"field": "role", "old": None, "new": '{"a":1}'}]
+    # A JSON null value is the JSON text "null"; a missing one would be a GraphQL null.
+    assert event["changes"] == [{"field": "role", "old": "null", "new": '{"a": 1}'}]
     assert json.loads(event["context"]) == {"requestId": "r-1"}
     assert json.loads(event["metadata"]) == {"n": 1.5}
     assert json.loads(event["original"]) == {"id": "envelope"}
@@ -347,3 +347,79 @@ def test_database_down_is_internal_error(ten_events, monkeypatch, unused_port):
     assert "internal error" in result["errors"][0]["message"]
     assert "SELECT" not in json.dumps(result)
     assert "Traceback" not in json.dumps(result)
+
+
+def test_json_numbers_keep_their_digits(api_environment, insert_events):
+    metadata = '{"big": 12345678901234567890.123456789, "negative_zero": -0.0, "tiny": 1e-400}'
+    insert_events(
+        [{"tenant_id": "acme", "event_id": "n", "occurred_at": NOW, "metadata": metadata}]
+    )
+
+    result = execute(
+        'query($at: AWSDateTime!) { auditEvent(tenantId: "acme", eventId: "n", occurredAt: $at) { metadata } }',
+        {"at": NOW.isoformat()},
+    )
+
+    text = result["data"]["auditEvent"]["metadata"]
+    assert "12345678901234567890.123456789" in text
+    # jsonb stores exact decimals, without a negative zero.
+    assert '"negative_zero": 0.0' in text
+    assert text.count("0") > 400
+
+
+def test_actor_typename_alone(ten_events):
+    result = execute(
+        "query($f: AuditEventFilter!) { auditEvents(filter: $f, first: 1) { edges { node { actor { __typename } target { __typename } } } } }",
+        {"f": window()},
+    )
+
+    assert result["data"]["auditEvents"]["edges"][0]["node"] == {
+        "actor": {"__typename": "Actor"},
+        "target": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"actionPrefix": "a\u0000"}, {"actions": ["ok.action", "b\ud800"]}, {"tenantId": "x\u0000"}],
+)
+def test_unstorable_characters_in_filter(ten_events, change):
+    result = execute(EVENTS_QUERY, {"filter": {**window(), **change}})
+
+    assert error_types(result) == ["BAD_FILTER"]
+    assert "NUL character or a lone surrogate" in result["errors"][0]["message"]
+
+
+def test_unstorable_event_id(ten_events):
+    result = execute(
+        'query($at: AWSDateTime!) { auditEvent(tenantId: "acme", eventId: "a\\u0000", occurredAt: $at) { eventId } }',
+        {"at": NOW.isoformat()},
+    )
+
+    assert error_types(result) == ["BAD_REQUEST"]
+
+
+def test_long_event_id_cursor_round_trips(api_environment, insert_events):
+    awkward = "\u0001" * 256
+    insert_events(
+        [
+            {"tenant_id": "acme", "event_id": awkward, "occurred_at": NOW},
+            {"tenant_id": "acme", "event_id": "next", "occurred_at": NOW - timedelta(seconds=1)},
+        ]
+    )
+
+    first = execute(EVENTS_QUERY, {"filter": window(), "first": 1})
+    cursor = first["data"]["auditEvents"]["pageInfo"]["endCursor"]
+    second = execute(EVENTS_QUERY, {"filter": window(), "first": 1, "after": cursor})
+
+    assert len(cursor) > 2048
+    assert event_ids(second) == ["next"]
+
+
+def test_cursor_with_junk_characters_is_rejected(ten_events):
+    first = execute(EVENTS_QUERY, {"filter": window(), "first": 2})
+    cursor = first["data"]["auditEvents"]["pageInfo"]["endCursor"]
+
+    result = execute(EVENTS_QUERY, {"filter": window(), "after": cursor[:5] + "!!!" + cursor[5:]})
+
+    assert error_types(result) == ["BAD_CURSOR"]

@@ -412,3 +412,25 @@ def test_invalid_configuration_fails_batch_and_logs(subscriber, monkeypatch, cap
     output = capsys.readouterr().out
     assert "invalid configuration" in output
     assert "DB_SSLMODE" in output
+
+
+def test_detail_objects_keep_exact_numbers(subscriber, audit_db):
+    big = "12345678901234567890123456789012345678901.5"
+    detail = (
+        '{"tenantId": "acme-corp", "action": "a.b", "actor": {"type": "user", "id": "u"},'
+        ' "occurredAt": "2026-11-30T10:00:00Z", "eventId": "exact",'
+        f' "metadata": {{"big": {big}}}, "context": {{"small": 0.1000000000000000055511}},'
+        f' "changes": [{{"field": "limit", "old": 1, "new": {big}}}]}}'
+    )
+    body = (
+        '{"version": "0", "id": "env", "detail-type": "Audit Event", "source": "com.example.x",'
+        f' "time": "2026-11-30T10:00:00Z", "detail": {detail}}}'
+    )
+
+    response = subscriber.invoke([body])
+
+    row = audit_db.row("SELECT metadata::text, context::text, changes::text FROM audit.events")
+    assert failures(response) == []
+    assert big in row[0]
+    assert "0.1000000000000000055511" in row[1]
+    assert big in row[2]

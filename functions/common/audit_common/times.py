@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 # RFC 3339 date-time with a mandatory offset; any number of fractional digits.
 _TIMESTAMP = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}(:[0-9]{2})?)$"
+    r"(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}(:[0-9]{2})?)\Z"
 )
 
 

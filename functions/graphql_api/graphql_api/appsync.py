@@ -32,6 +32,7 @@ from graphql import (
     GraphQLScalarType,
     Undefined,
     coerce_input_value,
+    is_non_null_type,
 )
 
 # Public in graphql-core 3.3, though its docs mark it private; pinned in requirements.txt.
@@ -89,13 +90,20 @@ def _arguments(field_definition: Any, raw: dict[str, Any]) -> dict[str, Any]:
             value = Undefined if problems else coerce_input_value(raw[name], argument.type)
             if value is Undefined:
                 detail = "; ".join(problems) or f"{name}: invalid value"
-                raise ApiError(ErrorType.BAD_REQUEST, f"invalid argument {detail}")
+                raise ApiError(ErrorType.BAD_REQUEST, _shorten(f"invalid argument {detail}"))
             arguments[python_name] = value
         else:
             default = coerce_default_value(argument)
             if default is not Undefined:
                 arguments[python_name] = default
+            elif is_non_null_type(argument.type):
+                raise ApiError(ErrorType.BAD_REQUEST, f"argument {name} is required")
     return arguments
+
+
+def _shorten(message: str, limit: int = 500) -> str:
+    """Keep a message readable when it quotes a large argument back."""
+    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 def serialize(output_type: GraphQLOutputType, value: Any) -> Any:
@@ -119,8 +127,12 @@ def serialize(output_type: GraphQLOutputType, value: Any) -> Any:
     raise TypeError(f"cannot serialize a value of GraphQL type {output_type}")
 
 
-def _resolve(event: dict[str, Any], request_id: str | None) -> Any:
-    info = event.get("info") or {}
+def _resolve(event: Any, request_id: str | None) -> Any:
+    if not isinstance(event, dict):
+        raise ApiError(ErrorType.BAD_REQUEST, "the resolver event is not a JSON object")
+    info = event.get("info")
+    if not isinstance(info, dict):
+        raise ApiError(ErrorType.BAD_REQUEST, "the resolver event has no info object")
     parent_type_name = info.get("parentTypeName")
     field_name = info.get("fieldName")
     parent_type = schema.type_map.get(parent_type_name or "")
@@ -130,7 +142,12 @@ def _resolve(event: dict[str, Any], request_id: str | None) -> Any:
         raise ApiError(ErrorType.NOT_FOUND, f"no resolver for {parent_type_name}.{field_name}")
     identity = event.get("identity") or {}
     resolver_context = identity.get("resolverContext") if isinstance(identity, dict) else None
-    caller = caller_from_claims(resolver_context) if resolver_context else None
+    if resolver_context is None:
+        caller = None
+    elif isinstance(resolver_context, dict):
+        caller = caller_from_claims(resolver_context)
+    else:
+        raise ApiError(ErrorType.FORBIDDEN, "the caller's resolverContext is not an object")
     resolve_info = AppSyncInfo(
         context=context.request_context(caller, request_id),
         field_name=field_name,
@@ -138,7 +155,10 @@ def _resolve(event: dict[str, Any], request_id: str | None) -> Any:
         selection_set_list=list(info.get("selectionSetList") or []),
         variables=dict(info.get("variables") or {}),
     )
-    arguments = _arguments(field_definition, event.get("arguments") or {})
+    raw_arguments = event.get("arguments") or {}
+    if not isinstance(raw_arguments, dict):
+        raise ApiError(ErrorType.BAD_REQUEST, "the resolver event's arguments are not an object")
+    arguments = _arguments(field_definition, raw_arguments)
     result = field_definition.resolve(event.get("source"), resolve_info, **arguments)
     return serialize(field_definition.type, result)
 

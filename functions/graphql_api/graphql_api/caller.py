@@ -37,9 +37,10 @@ class Caller:
         """Raise FORBIDDEN unless the caller may read this tenant's events."""
         if self.role == "admin" or tenant_id in self.tenants:
             return
+        shown = tenant_id if len(tenant_id) <= 64 else tenant_id[:61] + "..."
         raise ApiError(
             ErrorType.FORBIDDEN,
-            f"you may not read tenant {tenant_id!r}; ask for one of your tenants",
+            f"you may not read tenant {shown!r}; ask for one of your tenants",
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 from audit_common.times import format_utc
 from graphql_api.errors import ApiError, ErrorType
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_LIST_ITEMS = 100
 MAX_TEXT_LENGTH = 256
 
@@ -43,12 +45,24 @@ def _bad(message: str) -> ApiError:
     return ApiError(ErrorType.BAD_FILTER, message)
 
 
-def _text(name: str, value: Any) -> str:
+def check_text(name: str, value: Any, error_type: ErrorType = ErrorType.BAD_REQUEST) -> str:
+    """Return value if it is a non-empty string PostgreSQL can compare, else raise error_type.
+
+    Stored text never holds NUL characters or lone surrogates, so a value with
+    one could match nothing; rejecting it names the problem instead of letting
+    the database fail.
+    """
     if not isinstance(value, str) or not value or len(value) > MAX_TEXT_LENGTH:
-        raise _bad(
-            f"filter.{name} must be a non-empty string of at most {MAX_TEXT_LENGTH} characters"
+        raise ApiError(
+            error_type, f"{name} must be a non-empty string of at most {MAX_TEXT_LENGTH} characters"
         )
+    if "\x00" in value or _SURROGATE.search(value):
+        raise ApiError(error_type, f"{name} contains a NUL character or a lone surrogate")
     return value
+
+
+def _text(name: str, value: Any) -> str:
+    return check_text(f"filter.{name}", value, ErrorType.BAD_FILTER)
 
 
 def _texts(name: str, values: Sequence[Any] | None) -> tuple[str, ...]:
@@ -71,8 +85,8 @@ def parse_filter(raw: Mapping[str, Any], max_window: timedelta) -> EventFilter:
         raise _bad("filter.from must be earlier than filter.to")
     if end - start > max_window:
         raise _bad(
-            f"filter.from to filter.to spans {_days(end - start)}; the maximum window is "
-            f"{_days(max_window)}, so split the search into several windows"
+            "filter.from to filter.to spans more than the maximum window of "
+            f"{_days(max_window)}; split the search into several windows"
         )
     action_prefix = raw.get("action_prefix")
     return EventFilter(

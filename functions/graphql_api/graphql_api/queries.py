@@ -7,12 +7,14 @@ the statement contains only column names chosen from fixed tables here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from graphql_api.cursor import Position
 from graphql_api.filters import EventFilter
+from graphql_api.scalars import RawJson
 
 # GraphQL field path below an AuditEvent -> column of audit.events.
 NODE_COLUMNS = {
@@ -39,6 +41,24 @@ NODE_COLUMNS = {
 }
 # Always read: the cursor needs the sort key, and target_id tells a null target.
 KEY_COLUMNS = ("occurred_at", "event_id")
+# Columns read whenever their object is selected, even for only __typename:
+# actor is never null, and a null target_id means a null target.
+OBJECT_COLUMNS = {"actor": ("actor_type", "actor_id"), "target": ("target_id",)}
+
+# JSON columns travel as text, so numbers keep their exact jsonb value (RawJson).
+# changes becomes a JSON array whose old and new values are JSON texts, which
+# also tells a JSON null (the text "null") from a missing value (null).
+SELECT_EXPRESSIONS = {
+    "original": "original::text AS original",
+    "context": "context::text AS context",
+    "metadata": "metadata::text AS metadata",
+    "changes": (
+        "(SELECT json_agg(json_build_object('field', change->>'field',"
+        " 'old', (change->'old')::text, 'new', (change->'new')::text) ORDER BY position)"
+        " FROM jsonb_array_elements(changes) WITH ORDINALITY AS element(change, position)"
+        ")::text AS changes"
+    ),
+}
 
 GROUP_KEYS = {
     "action": "action",
@@ -62,9 +82,12 @@ def columns_for(node_paths: Iterable[str]) -> tuple[str, ...]:
         column = NODE_COLUMNS.get(path)
         if column:
             columns[column] = None
-        if path == "target":
-            columns["target_id"] = None
+        columns.update(dict.fromkeys(OBJECT_COLUMNS.get(path, ())))
     return tuple(columns)
+
+
+def _select_list(columns: tuple[str, ...]) -> str:
+    return ", ".join(SELECT_EXPRESSIONS.get(column, column) for column in columns)
 
 
 def _hidden(hidden_actions: tuple[str, ...]) -> tuple[list[str], dict[str, Any]]:
@@ -130,7 +153,7 @@ def page_statement(
         params |= {"after_time": after.occurred_at, "after_id": after.event_id}
     params["limit"] = limit
     sql = (
-        f"SELECT {', '.join(columns)} FROM audit.events WHERE {' AND '.join(conditions)} "
+        f"SELECT {_select_list(columns)} FROM audit.events WHERE {' AND '.join(conditions)} "
         "ORDER BY occurred_at DESC, event_id DESC LIMIT CAST(:limit AS integer)"
     )
     return Statement(sql, params)
@@ -151,7 +174,7 @@ def event_statement(
         *hidden_conditions,
     ]
     return Statement(
-        f"SELECT {', '.join(columns)} FROM audit.events WHERE {' AND '.join(conditions)}",
+        f"SELECT {_select_list(columns)} FROM audit.events WHERE {' AND '.join(conditions)}",
         {"tenant_id": tenant_id, "event_id": event_id, "occurred_at": occurred_at} | hidden_params,
     )
 
@@ -174,6 +197,18 @@ def count_statement(
 def node_from_row(columns: tuple[str, ...], row: list[Any]) -> dict[str, Any]:
     """Shape a row as an AuditEvent whose keys are the snake_case names Ariadne resolves."""
     values = dict(zip(columns, row, strict=True))
+    for column in ("original", "context", "metadata"):
+        if values.get(column) is not None:
+            values[column] = RawJson(values[column])
+    if values.get("changes") is not None:
+        values["changes"] = [
+            {
+                "field": change["field"],
+                "old": None if change["old"] is None else RawJson(change["old"]),
+                "new": None if change["new"] is None else RawJson(change["new"]),
+            }
+            for change in json.loads(values["changes"])
+        ]
     node: dict[str, Any] = {}
     actor: dict[str, Any] = {}
     target: dict[str, Any] = {}

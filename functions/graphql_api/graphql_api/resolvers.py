@@ -17,7 +17,7 @@ from ariadne.utils import convert_camel_case_to_snake
 from graphql_api.context import RequestContext
 from graphql_api.cursor import Position, decode_cursor, encode_cursor
 from graphql_api.errors import ApiError, ErrorType
-from graphql_api.filters import parse_filter
+from graphql_api.filters import check_text, parse_filter
 from graphql_api.queries import (
     columns_for,
     count_statement,
@@ -64,13 +64,15 @@ def resolve_audit_events(
     _: Any, info: Any, filter: dict[str, Any], first: int = 50, after: str | None = None
 ) -> dict[str, Any]:
     context: RequestContext = info.context
+    context.require_caller()
     event_filter = parse_filter(filter, context.settings.max_window)
     caller = context.authorize(
         event_filter.tenant_id, "auditEvents", {"filter": filter, "first": first, "after": after}
     )
     maximum = context.settings.max_page_size
     if first is None or not 1 <= first <= maximum:
-        raise ApiError(ErrorType.BAD_REQUEST, f"first must be between 1 and {maximum}, not {first}")
+        given = "missing" if first is None else str(first)
+        raise ApiError(ErrorType.BAD_REQUEST, f"first must be between 1 and {maximum}, not {given}")
     # A cursor is bound to the filter and to what the caller's role may see.
     binding = f"{event_filter.fingerprint()}/{','.join(caller.hidden_actions)}"
     position = None if after is None else decode_cursor(after, binding, context.cursor_key)
@@ -101,6 +103,9 @@ def resolve_audit_event(
     _: Any, info: Any, tenant_id: str, event_id: str, occurred_at: datetime
 ) -> dict[str, Any] | None:
     context: RequestContext = info.context
+    context.require_caller()
+    check_text("tenantId", tenant_id)
+    check_text("eventId", event_id)
     caller = context.authorize(
         tenant_id,
         "auditEvent",
@@ -120,6 +125,7 @@ def resolve_audit_event_counts(
     _: Any, info: Any, filter: dict[str, Any], group_by: str
 ) -> list[dict[str, Any]]:
     context: RequestContext = info.context
+    context.require_caller()
     event_filter = parse_filter(filter, context.settings.max_window)
     caller = context.authorize(
         event_filter.tenant_id, "auditEventCounts", {"filter": filter, "groupBy": group_by}

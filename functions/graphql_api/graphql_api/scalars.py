@@ -20,6 +20,14 @@ aws_date_time = ScalarType("AWSDateTime")
 aws_json = ScalarType("AWSJSON")
 
 
+class RawJson(str):
+    """JSON text read from PostgreSQL as text, passed to the client unchanged.
+
+    jsonb keeps numbers exactly; parsing them into Python floats would round
+    them (12345678901234567890.1, -0.0, 1e-400), so JSON columns travel as text.
+    """
+
+
 @aws_date_time.serializer
 def serialize_date_time(value: datetime) -> str:
     return format_utc(value)
@@ -42,6 +50,8 @@ def parse_date_time_literal(node: ValueNode, variables: dict[str, Any] | None = 
 
 @aws_json.serializer
 def serialize_json(value: Any) -> str:
+    if isinstance(value, RawJson):
+        return str(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 

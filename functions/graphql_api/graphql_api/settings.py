@@ -14,9 +14,16 @@ from audit_common.settings import (
     load_database_settings,
 )
 
-__all__ = ["SERVICE_NAME", "ApiSettings", "ConfigurationError", "load_settings"]
+__all__ = [
+    "MIN_CURSOR_KEY_LENGTH",
+    "SERVICE_NAME",
+    "ApiSettings",
+    "ConfigurationError",
+    "load_settings",
+]
 
 SERVICE_NAME = "audit-graphql-api"
+MIN_CURSOR_KEY_LENGTH = 32
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 
@@ -53,8 +60,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> ApiSettings:
             "no cursor signing key: set CURSOR_SECRET_ARN to a Secrets Manager secret, "
             "or CURSOR_SECRET"
         )
-    if cursor_secret is not None and len(cursor_secret) < 32:
-        raise ConfigurationError("CURSOR_SECRET is shorter than 32 characters; use a random key")
+    if cursor_secret is not None and len(cursor_secret) < MIN_CURSOR_KEY_LENGTH:
+        raise ConfigurationError(
+            f"CURSOR_SECRET is shorter than {MIN_CURSOR_KEY_LENGTH} characters; use a random key"
+        )
     return ApiSettings(
         database=load_database_settings(SERVICE_NAME, env),
         environment=environment,

@@ -85,9 +85,10 @@ def normalise(envelope: dict[str, Any], body: str, settings: Settings) -> AuditE
         target_type=target.get("type"),
         target_id=target.get("id"),
         target_name=target.get("name"),
-        changes_json=optional_json(detail.get("changes")),
-        context_json=optional_json(detail.get("context")),
-        metadata_json=metadata_json,
+        # Copied from the stored original by the database, which keeps numbers exact.
+        changes_json=None,
+        context_json=None,
+        metadata_json=None,
         original_json=body,
         content_sha256=content_sha256(envelope, hashed_detail),
     )

@@ -60,6 +60,8 @@ class AuditEvent:
     target_type: str | None
     target_id: str | None
     target_name: str | None
+    # For application events these stay None: the database copies them from
+    # original's detail (see store.INSERT_SQL).
     changes_json: str | None
     context_json: str | None
     metadata_json: str | None

@@ -71,9 +71,17 @@ COPY_SQL = f"COPY pg_temp.event_staging (ordinal, {_COLUMN_LIST}) FROM STDIN"
 # writer role lacks. The primary key is the only unique constraint.
 # Events older than the retention cutoff would be deleted by the next
 # maintenance run; they are left out here and rejected after classification.
+# Application events keep changes, context and metadata exactly as their
+# jsonb original holds them (Python would turn large numbers into floats);
+# for AWS events the staged values are the ones the normaliser built.
+_FROM_DETAIL = "CASE WHEN starts_with(source, 'aws.') THEN {0} ELSE original->'detail'->'{0}' END"
+_SELECT_LIST = ", ".join(
+    _FROM_DETAIL.format(name) if name in ("changes", "context", "metadata") else name
+    for name, _ in EVENT_COLUMNS
+)
 INSERT_SQL = (
     f"INSERT INTO audit.events ({_COLUMN_LIST}) "
-    f"SELECT {_COLUMN_LIST} FROM pg_temp.event_staging "
+    f"SELECT {_SELECT_LIST} FROM pg_temp.event_staging "
     "WHERE occurred_at >= coalesce((SELECT audit.retention_cutoff()), '-infinity') "
     "ON CONFLICT DO NOTHING"
 )
