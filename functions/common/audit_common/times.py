@@ -19,7 +19,7 @@ class InvalidTime(ValueError):
 def parse_utc(text: object) -> datetime:
     """Parse an ISO 8601 time with an offset into UTC; digits past microseconds are cut.
 
-    Raises InvalidTime with a message that says what is wrong, without the value.
+    Raises InvalidTime with a message that names the problem, without the value.
     """
     if not isinstance(text, str) or not _TIMESTAMP.match(text):
         raise InvalidTime(

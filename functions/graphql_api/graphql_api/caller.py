@@ -1,4 +1,4 @@
-"""Who is asking, and which tenants' events they may read."""
+"""The caller's identity and entitlements: which tenants' events it may read."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What every resolver gets in info.context: the caller, the settings and the database."""
+"""The request context every resolver gets as info.context: caller, settings, database."""
 
 from __future__ import annotations
 
@@ -151,7 +151,7 @@ def database() -> ReadDatabase:
 
 @cache
 def cursor_key() -> bytes:
-    """The cursor signing key: CURSOR_SECRET, or the secret CURSOR_SECRET_ARN names."""
+    """Return the cursor signing key: CURSOR_SECRET, or the secret CURSOR_SECRET_ARN names."""
     current = settings()
     if current.cursor_secret:
         return current.cursor_secret.encode("utf-8")
@@ -159,7 +159,7 @@ def cursor_key() -> bytes:
     from aws_lambda_powertools.utilities import parameters
 
     value = parameters.get_secret(current.cursor_secret_arn)
-    # A JSON secret holds the key under "key"; a plain-text secret is the key.
+    # A JSON secret contains the key under "key"; a plain-text secret is the key.
     try:
         parsed = json.loads(value)
     except (ValueError, TypeError):

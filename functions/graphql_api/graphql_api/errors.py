@@ -1,4 +1,4 @@
-"""Errors clients see: a stable type and a message that says what to fix."""
+"""Errors clients see: a stable type and a message that explains what to fix."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class ApiError(Exception):
 
 
 def internal_error(request_id: str | None) -> ApiError:
-    """The error a client sees for anything unexpected: no detail, a reference to the logs."""
+    """Build the error a client sees for anything unexpected: no detail, a request reference."""
     reference = f" (request {request_id})" if request_id else ""
     return ApiError(ErrorType.INTERNAL, f"internal error{reference}; try again later")
 

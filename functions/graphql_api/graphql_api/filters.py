@@ -48,7 +48,7 @@ def _bad(message: str) -> ApiError:
 def check_text(name: str, value: Any, error_type: ErrorType = ErrorType.BAD_REQUEST) -> str:
     """Return value if it is a non-empty string PostgreSQL can compare, else raise error_type.
 
-    Stored text never holds NUL characters or lone surrogates, so a value with
+    Stored text never contains NUL characters or lone surrogates, so a value with
     one could match nothing; rejecting it names the problem instead of letting
     the database fail.
     """

@@ -87,7 +87,7 @@ class AliasLimit(ValidationRule):
 
 
 def cost_limit(variables: dict[str, Any]) -> type[ValidationRule]:
-    """A rule that rejects operations costing more than MAX_COST with these variables."""
+    """Build a rule that rejects operations costing more than MAX_COST with these variables."""
 
     class CostLimit(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
@@ -173,7 +173,7 @@ def _page_size(definition: Any, node: FieldNode, variables: dict[str, Any]) -> i
 def _with_variable_defaults(
     schema: GraphQLSchema, operation: OperationDefinitionNode, variables: dict[str, Any]
 ) -> dict[str, Any]:
-    """The request's variables, plus the operation's declared defaults for missing ones."""
+    """Return the request's variables plus the operation's declared defaults for missing ones."""
     effective = dict(variables)
     for definition in operation.variable_definitions or ():
         name = definition.variable.name.value
@@ -186,5 +186,5 @@ def _with_variable_defaults(
 
 
 def validation_rules(schema: GraphQLSchema, variables: dict[str, Any] | None) -> list[type]:
-    """The rules to run on top of GraphQL's standard validation, for these variables."""
+    """Return the rules to run on top of GraphQL's standard validation, for these variables."""
     return [DepthLimit, AliasLimit, cost_limit(variables or {})]

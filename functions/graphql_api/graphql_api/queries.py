@@ -39,7 +39,7 @@ NODE_COLUMNS = {
     "original": "original",
     "ingestedAt": "ingested_at",
 }
-# Always read: the cursor needs the sort key, and target_id tells a null target.
+# Always read: the cursor needs the sort key.
 KEY_COLUMNS = ("occurred_at", "event_id")
 # Columns read whenever their object is selected, even for only __typename:
 # actor is never null, and a null target_id means a null target.
@@ -47,7 +47,7 @@ OBJECT_COLUMNS = {"actor": ("actor_type", "actor_id"), "target": ("target_id",)}
 
 # JSON columns travel as text, so numbers keep their exact jsonb value (RawJson).
 # changes becomes a JSON array whose old and new values are JSON texts, which
-# also tells a JSON null (the text "null") from a missing value (null).
+# also distinguishes a JSON null (the text "null") from a missing value (null).
 SELECT_EXPRESSIONS = {
     "original": "original::text AS original",
     "context": "context::text AS context",

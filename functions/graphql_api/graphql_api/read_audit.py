@@ -47,7 +47,7 @@ def read_event(
     outcome: str,
     request_id: str | None,
 ) -> dict[str, Any]:
-    """The audit event's detail: who read which tenant's log, with what arguments."""
+    """Build the detail of a read event: who read which tenant's log, with what arguments."""
     return {
         "tenantId": tenant_id,
         "action": READ_AUDIT_ACTION,

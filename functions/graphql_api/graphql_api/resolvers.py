@@ -48,7 +48,7 @@ def _node_columns(paths: frozenset[str], denied: frozenset[str]) -> tuple[str, .
 
 
 def _denied_selected(paths: frozenset[str], denied: frozenset[str]) -> frozenset[str]:
-    """The selected AuditEvent fields the caller may not read: they come back null."""
+    """Return the selected AuditEvent fields the caller may not read; they come back null."""
     return frozenset(path for path in paths if path in denied)
 
 

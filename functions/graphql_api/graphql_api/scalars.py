@@ -58,7 +58,7 @@ def serialize_json(value: Any) -> str:
 @aws_json.value_parser
 def parse_json(value: Any) -> Any:
     if not isinstance(value, str):
-        raise GraphQLError('AWSJSON must be a string that holds JSON, such as "{\\"a\\": 1}"')
+        raise GraphQLError('AWSJSON must be a string containing JSON, such as "{\\"a\\": 1}"')
     try:
         return json.loads(value)
     except json.JSONDecodeError as error:
@@ -70,7 +70,7 @@ def parse_json(value: Any) -> Any:
 @aws_json.literal_parser
 def parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
     if not isinstance(node, StringValueNode):
-        raise GraphQLError("AWSJSON must be a string that holds JSON")
+        raise GraphQLError("AWSJSON must be a string containing JSON")
     return parse_json(node.value)
 
 

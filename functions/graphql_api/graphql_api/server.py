@@ -112,7 +112,7 @@ def _in_thread(resolver: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 
 
 def _threaded_schema() -> GraphQLSchema:
-    """A schema of its own whose Query resolvers run in threads (the AppSync path is untouched)."""
+    """Build a schema of its own whose Query resolvers run in threads; AppSync's stays as is."""
     schema = build_schema()
     for field in schema.query_type.fields.values():
         if field.resolve is not None:
