@@ -66,6 +66,7 @@ class AuthorizerSettings:
     jwks_refresh_min_interval_seconds: int
     # How long a fetched key set is used before it is fetched again.
     jwks_cache_seconds: int
+    # Timeout of each JWKS request. AppSync waits for the authorizer only so long.
     jwks_timeout_seconds: int
     max_ttl_seconds: int
     claims: ClaimMapping
