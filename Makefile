@@ -1,7 +1,7 @@
 # Developer entry points. `make test` is what CI runs (through .ci/run).
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
-export PYTHONPATH := functions/common:functions/subscriber:functions/graphql_api:scripts
+export PYTHONPATH := functions/common:functions/subscriber:functions/graphql_api:functions/authorizer:scripts
 
 .PHONY: deps venv local demo test lint format
 
