@@ -89,9 +89,7 @@ class Published:
 
     @property
     def total(self) -> int:
-        return (
-            self.application + self.republished + self.cloudtrail + self.eventbridge + self.reads
-        )
+        return self.application + self.republished + self.cloudtrail + self.eventbridge + self.reads
 
 
 @dataclass
