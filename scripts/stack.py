@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 import pg8000.native
+from dev_tokens import DEV_AUDIENCE, DEV_ISSUER, JwksServer, KeyStore, dev_claims
 from event_pattern import load_patterns
 from local_database import AuditDatabase, prepare_database
 from localaws import (
@@ -128,6 +129,8 @@ class LocalService:
         self.aws_port = aws_port
         self.api_port = api_port
         self.api: subprocess.Popen[bytes] | None = None
+        self.keys = KeyStore()
+        self.jwks: JwksServer | None = None
         self.batch_size = batch_size
         self.batching_window = batching_window
         self.cluster: LocalPostgres | None = None
@@ -223,14 +226,20 @@ class LocalService:
                 "there, or set LOCAL_API_PORT to another port"
             )
         reader = self.database.reader
+        self.keys.ensure_keys()
+        self.jwks = JwksServer(self.keys).start()
         self.api = self._launch(
             "graphql-api",
             [
-                sys.executable, "-m", "uvicorn", "graphql_api.server:create_app", "--factory",
+                sys.executable, "-m", "uvicorn", "local_api:create_app", "--factory",
                 "--host", "127.0.0.1", "--port", str(self.api_port), "--log-level", "warning",
             ],
             {
-                "PYTHONPATH": _python_path("common", "graphql_api"),
+                "PYTHONPATH": _python_path("common", "graphql_api", "authorizer"),
+                # The authorizer trusts tokens that scripts/dev_tokens.py mints from .local/keys.
+                "JWT_ISSUER": DEV_ISSUER,
+                "JWT_AUDIENCE": DEV_AUDIENCE,
+                "JWKS_URL": self.jwks.url,
                 "DB_HOST": self.database.host,
                 "DB_PORT": str(self.database.port),
                 "DB_NAME": self.database.name,
@@ -254,6 +263,13 @@ class LocalService:
                 )
             time.sleep(0.2)
 
+    def token(self, tenants: list[str], role: str) -> str:
+        """Mint a development token that the local authorizer accepts."""
+        self.keys.ensure_keys()
+        key = self.keys.newest("rsa")
+        assert key is not None
+        return key.sign(dev_claims(tenants=tenants, role=role))
+
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}/graphql"
@@ -264,6 +280,8 @@ class LocalService:
 
     def stop(self) -> None:
         """Stop the functions, the emulator and PostgreSQL, in that order."""
+        if self.jwks is not None:
+            self.jwks.stop()
         for process in (self.api, self.subscriber):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -413,8 +431,6 @@ def _report(service: LocalService, published: Published, counts: Counts, label: 
     return status
 
 
-# The caller the local API accepts in its development-only header.
-DEV_CALLER = {"sub": "dev-user", "tenants": ["acme-corp"], "role": "viewer"}
 SAMPLE_QUERY = """query Recent($filter: AuditEventFilter!) {
   auditEvents(filter: $filter, first: 5) {
     edges { node { occurredAt action outcome actor { type id name } target { type id } } }
@@ -436,10 +452,11 @@ def _sample_variables() -> dict[str, Any]:
 
 def _query_api(service: LocalService, label: str) -> None:
     """Read the newest events of one tenant through the GraphQL API, over HTTP."""
+    token = service.token(["acme-corp"], "viewer")
     response = httpx.post(
         service.api_url,
         json={"query": SAMPLE_QUERY, "variables": _sample_variables()},
-        headers={"X-Dev-Caller": json.dumps(DEV_CALLER)},
+        headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     )
     body = response.json()
@@ -493,7 +510,8 @@ def up(aws_port: int, api_port: int) -> int:
         _say(
             "\nlocal: the service is running; Ctrl-C stops it and deletes its data.\n"
             f"  GraphQL API and explorer   {service.api_url}\n"
-            f"    development-only header  X-Dev-Caller: {json.dumps(DEV_CALLER)}\n"
+            "    a token for its Authorization header:\n"
+            "      .venv/bin/python scripts/dev_tokens.py mint --tenants acme-corp --role viewer\n"
             f"  database (read-only role)  postgresql://{reader.user}:{reader.password}"
             f"@{database.host}:{database.port}/{database.name}\n"
             f"  AWS emulator               {service.endpoint_url} "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,23 +13,36 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import CURSOR_SECRET
+from dev_tokens import DEV_AUDIENCE, DEV_ISSUER, JwksServer, KeyStore, dev_claims
 from graphql_support import EVENTS_QUERY, NOW, window
 from localpg import free_port
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-VIEWER = json.dumps({"sub": "user-7", "tenants": ["acme"], "role": "viewer"})
 
 
 @pytest.fixture(scope="module")
-def server_url(migrated_database) -> Iterator[str]:
+def keys(tmp_path_factory) -> KeyStore:
+    store = KeyStore(tmp_path_factory.mktemp("keys"))
+    store.ensure_keys()
+    return store
+
+
+def token(keys: KeyStore, *tenants: str, role: str = "viewer") -> str:
+    return keys.newest("rsa").sign(dev_claims(tenants=tenants or ("acme",), role=role))
+
+
+@pytest.fixture(scope="module")
+def server_url(migrated_database, keys) -> Iterator[str]:
     database = migrated_database.database
     port = free_port()
+    jwks = JwksServer(keys).start()
     environment = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
-            str(ROOT / "functions" / name) for name in ("common", "graphql_api")
+            [str(ROOT / "functions" / name) for name in ("common", "graphql_api", "authorizer")]
+            + [str(ROOT / "scripts")]
         ),
         "DB_HOST": database.host,
         "DB_PORT": str(database.port),
@@ -40,10 +52,13 @@ def server_url(migrated_database) -> Iterator[str]:
         "DB_SSLMODE": "disable",
         "ENVIRONMENT": "dev",
         "CURSOR_SECRET": CURSOR_SECRET,
+        "JWT_ISSUER": DEV_ISSUER,
+        "JWT_AUDIENCE": DEV_AUDIENCE,
+        "JWKS_URL": jwks.url,
     }
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "uvicorn", "graphql_api.server:create_app", "--factory",
+            sys.executable, "-m", "uvicorn", "local_api:create_app", "--factory",
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
         ],
         env=environment,
@@ -70,6 +85,7 @@ def server_url(migrated_database) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        jwks.stop()
 
 
 @pytest.fixture
@@ -82,9 +98,14 @@ def events(audit_db, insert_events) -> None:
     )
 
 
-def post(url: str, query: str, variables: dict | None = None, caller: str | None = VIEWER):
-    headers = {"X-Dev-Caller": caller} if caller else {}
+def post(url: str, query: str, variables: dict | None = None, authorization: str | None = None):
+    headers = {"Authorization": authorization} if authorization else {}
     return httpx.post(url, json={"query": query, "variables": variables or {}}, headers=headers)
+
+
+@pytest.fixture
+def viewer(keys) -> str:
+    return f"Bearer {token(keys, 'acme')}"
 
 
 def test_explorer_page_is_served(server_url):
@@ -95,8 +116,8 @@ def test_explorer_page_is_served(server_url):
     assert "graphiql" in response.text.lower()
 
 
-def test_query_over_http(server_url, events):
-    response = post(server_url, EVENTS_QUERY, {"filter": window(), "first": 2})
+def test_query_over_http(server_url, events, viewer):
+    response = post(server_url, EVENTS_QUERY, {"filter": window(), "first": 2}, viewer)
 
     body = response.json()
     assert response.status_code == 200
@@ -106,8 +127,8 @@ def test_query_over_http(server_url, events):
     assert page["edges"][0]["node"]["occurredAt"].endswith("Z")
 
 
-def test_error_has_type_and_no_trace(server_url, events):
-    response = post(server_url, EVENTS_QUERY, {"filter": window("globex")})
+def test_error_has_type_and_no_trace(server_url, events, viewer):
+    response = post(server_url, EVENTS_QUERY, {"filter": window("globex")}, viewer)
 
     error = response.json()["errors"][0]
     assert error["errorType"] == "FORBIDDEN"
@@ -115,13 +136,32 @@ def test_error_has_type_and_no_trace(server_url, events):
     assert "Traceback" not in response.text
 
 
-def test_request_without_caller_is_forbidden(server_url, events):
-    response = post(server_url, EVENTS_QUERY, {"filter": window()}, caller=None)
+def test_request_without_token_is_unauthorized(server_url, events):
+    response = post(server_url, EVENTS_QUERY, {"filter": window()})
 
-    assert response.json()["errors"][0]["errorType"] == "FORBIDDEN"
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["errorType"] == "UnauthorizedException"
 
 
-def test_cost_from_variables_is_rejected(server_url, events):
+def test_token_from_unknown_key_is_unauthorized(server_url, events, tmp_path):
+    stranger = KeyStore(tmp_path)
+    stranger.ensure_keys()
+
+    response = post(server_url, EVENTS_QUERY, {"filter": window()}, f"Bearer {token(stranger)}")
+
+    assert response.status_code == 401
+
+
+def test_token_roles_reach_resolvers(server_url, events, keys):
+    admin = f"Bearer {token(keys, 'acme', role='admin')}"
+
+    response = post(server_url, EVENTS_QUERY, {"filter": window("globex")}, admin)
+
+    assert response.status_code == 200
+    assert "errors" not in response.json()
+
+
+def test_cost_from_variables_is_rejected(server_url, events, viewer):
     node = "edges { node { eventId occurredAt action actor { id name } original context } }"
     query = (
         "query($f: AuditEventFilter!, $n: Int) {"
@@ -129,27 +169,27 @@ def test_cost_from_variables_is_rejected(server_url, events):
         + " }"
     )
 
-    cheap = post(server_url, query, {"f": window(), "n": 2}).json()
-    costly = post(server_url, query, {"f": window(), "n": 500}).json()
+    cheap = post(server_url, query, {"f": window(), "n": 2}, viewer).json()
+    costly = post(server_url, query, {"f": window(), "n": 500}, viewer).json()
 
     assert "errors" not in cheap
     assert costly["errors"][0]["errorType"] == "BAD_REQUEST"
     assert "over the maximum of" in costly["errors"][0]["message"]
 
 
-def test_syntax_error_is_bad_request(server_url):
-    response = post(server_url, "{ auditEvents(")
+def test_syntax_error_is_bad_request(server_url, viewer):
+    response = post(server_url, "{ auditEvents(", authorization=viewer)
 
     assert response.json()["errors"][0]["errorType"] == "BAD_REQUEST"
 
 
-def test_introspection_in_development(server_url):
-    response = post(server_url, "{ __schema { queryType { name } } }")
+def test_introspection_in_development(server_url, viewer):
+    response = post(server_url, "{ __schema { queryType { name } } }", authorization=viewer)
 
     assert response.json()["data"] == {"__schema": {"queryType": {"name": "Query"}}}
 
 
-def test_slow_query_does_not_block_others(server_url, events, audit_db):
+def test_slow_query_does_not_block_others(server_url, events, audit_db, viewer):
     import threading
 
     # A SELECT waits for an ACCESS EXCLUSIVE lock that another session holds.
@@ -157,11 +197,13 @@ def test_slow_query_does_not_block_others(server_url, events, audit_db):
     with blocker.connect_as(blocker.superuser) as lock_holder:
         lock_holder.run("BEGIN")
         lock_holder.run("LOCK TABLE audit.events IN ACCESS EXCLUSIVE MODE")
-        slow = threading.Thread(target=post, args=(server_url, EVENTS_QUERY, {"filter": window()}))
+        slow = threading.Thread(
+            target=post, args=(server_url, EVENTS_QUERY, {"filter": window()}, viewer)
+        )
         slow.start()
         time.sleep(0.5)
         started = time.monotonic()
-        quick = post(server_url, "{ __typename }")
+        quick = post(server_url, "{ __typename }", authorization=viewer)
         elapsed = time.monotonic() - started
         lock_holder.run("ROLLBACK")
     slow.join(timeout=30)
@@ -186,20 +228,10 @@ def test_upload_is_rejected(server_url):
     assert response.status_code == 415
 
 
-def test_too_many_tokens_is_rejected(server_url):
+def test_too_many_tokens_is_rejected(server_url, viewer):
     query = "{ " + " ".join("__typename" for _ in range(6000)) + " }"
 
-    response = post(server_url, query)
+    response = post(server_url, query, authorization=viewer)
 
     assert response.json()["errors"][0]["errorType"] == "BAD_REQUEST"
     assert "token" in response.json()["errors"][0]["message"].lower()
-
-
-def test_invalid_caller_header_says_why(server_url, events):
-    caller = json.dumps({"sub": "u", "tenants": ["acme"], "role": "ADMIN"})
-
-    response = post(server_url, EVENTS_QUERY, {"filter": window()}, caller=caller)
-
-    error = response.json()["errors"][0]
-    assert error["errorType"] == "FORBIDDEN"
-    assert "role" in error["message"]

@@ -1,16 +1,16 @@
 """The local GraphQL server: Ariadne's ASGI app with its explorer, for development only.
 
-Run by `make local` at http://127.0.0.1:8000/graphql. AppSync is the
-deployed transport; this server executes the same resolvers. Until the JWT
-authorizer exists, the caller's entitlements come from the X-Dev-Caller
-header, a JSON object such as
-{"sub": "dev", "tenants": ["acme-corp"], "role": "viewer"}. The server
+`make local` serves it at http://127.0.0.1:8000/graphql (see
+scripts/local_api.py). AppSync is the deployed transport; this server runs
+the same resolvers behind the same request path: the Authorization header
+goes to a Lambda authorizer as an AppSync authorizer event, a denial is an
+HTTP 401 with AppSync's UnauthorizedException, and an allow hands the
+authorizer's resolverContext to the resolvers as the caller. The server
 refuses to start unless ENVIRONMENT is dev.
 
-AppSync limits request sizes and runs resolvers concurrently; this server
-does the same with a body size limit, a token limit on the query, and
-resolvers that run in worker threads so a slow query does not hold up
-others.
+It also keeps the limits AppSync would apply in front of a Lambda: a body
+size limit, a token limit on the query, and resolvers in worker threads, so
+that a slow query does not hold up other requests.
 """
 
 from __future__ import annotations
@@ -36,32 +36,34 @@ from graphql_api.schema import build_schema
 
 logger = logging.getLogger(__name__)
 
-DEV_CALLER_HEADER = "x-dev-caller"
 # Requests above this size are rejected before they are read whole.
 MAX_BODY_BYTES = 1_048_576
 ERROR_LOGGER = "graphql_api.server.errors"
+# What AppSync answers when the Lambda authorizer denies a request.
+UNAUTHORIZED = {
+    "errors": [
+        {
+            "errorType": "UnauthorizedException",
+            "message": "You are not authorized to make this call.",
+        }
+    ]
+}
+
+Authorize = Callable[[dict[str, Any]], dict[str, Any]]
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
-def _caller(request: Any) -> Any:
-    header = request.headers.get(DEV_CALLER_HEADER)
-    if header is None:
-        return None
-    try:
-        claims = json.loads(header)
-    except json.JSONDecodeError:
-        claims = {}
-    return caller_from_claims(claims if isinstance(claims, dict) else {})
-
-
 def context_value(request: Any, data: Any = None) -> context.RequestContext:
-    request_id = str(uuid.uuid4())
+    request_id = request.scope.get("state", {}).get("request_id") or str(uuid.uuid4())
     _request_id.set(request_id)
+    resolver_context = request.scope.get("state", {}).get("resolver_context")
+    if resolver_context is None:
+        return context.request_context(None, request_id)
     try:
-        return context.request_context(_caller(request), request_id)
+        return context.request_context(caller_from_claims(resolver_context), request_id)
     except ApiError as error:
-        # An invalid header: every resolver reports this error instead of running.
+        # An authorizer that returned unusable entitlements: resolvers report why.
         return context.request_context(None, request_id, caller_error=error)
 
 
@@ -120,47 +122,106 @@ def _threaded_schema() -> GraphQLSchema:
     return schema
 
 
-class _RequestLimits:
-    """ASGI middleware: reject bodies over MAX_BODY_BYTES and file uploads."""
+class _AppSyncFront:
+    """ASGI middleware doing what AppSync does before a resolver runs.
 
-    def __init__(self, app: Any) -> None:
+    It rejects file uploads and bodies over MAX_BODY_BYTES, then sends each
+    GraphQL POST to the Lambda authorizer as an AppSync authorizer event.
+    A denial is answered with HTTP 401; an allow passes the authorizer's
+    resolverContext on in the ASGI scope's state.
+    """
+
+    def __init__(self, app: Any, authorize: Authorize | None) -> None:
         self.app = app
+        self.authorize = authorize
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
-        if content_type.startswith("multipart/"):
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope.get("headers") or []
+        }
+        if headers.get("content-type", "").startswith("multipart/"):
             await _reject(send, 415, "file uploads are not supported; send a JSON body")
             return
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             await _reject(send, 413, f"the request body is over {MAX_BODY_BYTES} bytes")
             return
-        received = 0
-
-        async def limited_receive() -> dict[str, Any]:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:
-                raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
+        body = await _read_body(receive)
+        if body is None:
             await _reject(send, 413, f"the request body is over {MAX_BODY_BYTES} bytes")
+            return
+        request_id = str(uuid.uuid4())
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        if self.authorize is not None:
+            response = await anyio.to_thread.run_sync(
+                self.authorize, _authorizer_event(headers, body, request_id)
+            )
+            if not response.get("isAuthorized"):
+                await _respond(send, 401, UNAUTHORIZED)
+                return
+            state["resolver_context"] = response.get("resolverContext") or {}
+        await self.app(scope, _replay(body), send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _authorizer_event(headers: dict[str, str], body: bytes, request_id: str) -> dict[str, Any]:
+    """Build the Lambda authorizer request AppSync sends for a GraphQL request."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    return {
+        "authorizationToken": headers.get("authorization", ""),
+        "requestContext": {
+            "apiId": "local",
+            "accountId": "000000000000",
+            "requestId": request_id,
+            "queryString": data.get("query") if isinstance(data.get("query"), str) else "",
+            "operationName": data.get("operationName"),
+            "variables": data.get("variables") if isinstance(data.get("variables"), dict) else {},
+        },
+        "requestHeaders": headers,
+    }
+
+
+async def _read_body(receive: Any) -> bytes | None:
+    """Read the whole request body, or return None once it passes MAX_BODY_BYTES."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _reject(send: Any, status: int, message: str) -> None:
-    body = json.dumps({"errors": [{"message": message, "errorType": "BAD_REQUEST"}]}).encode()
+    await _respond(send, status, {"errors": [{"message": message, "errorType": "BAD_REQUEST"}]})
+
+
+async def _respond(send: Any, status: int, payload: dict[str, Any]) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -168,10 +229,14 @@ async def _reject(send: Any, status: int, message: str) -> None:
             "headers": [(b"content-type", b"application/json")],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
 
 
-def create_app() -> Any:
+def create_app(authorize: Authorize | None = None) -> Any:
+    """Build the ASGI app; `authorize` is a Lambda authorizer handler for AppSync's events.
+
+    Without one, no request has a caller and every query answers FORBIDDEN.
+    """
     settings = context.settings()
     if not settings.development:
         raise ConfigurationError(
@@ -195,4 +260,4 @@ def create_app() -> Any:
         logger=ERROR_LOGGER,
         debug=False,
     )
-    return _RequestLimits(app)
+    return _AppSyncFront(app, authorize)
