@@ -612,3 +612,29 @@ def test_handler_denies_on_bad_configuration(lambda_handler, rsa_key, monkeypatc
 
     assert response["isAuthorized"] is False
     assert response["ttlOverride"] == 0
+
+
+def test_padded_signature_is_denied(authorizer, rsa_key):
+    header, payload, signature = rsa_key.sign(claims()).split(".")
+
+    assert (
+        denial_reason(authorizer, f"{header}.{payload}.{signature}==") is DenyReason.MALFORMED_TOKEN
+    )
+
+
+def test_string_nbf_is_denied(authorizer, rsa_key):
+    token = rsa_key.sign(claims(nbf="0"))
+
+    assert denial_reason(authorizer, token) is DenyReason.INVALID_CLAIM
+
+
+def test_far_future_expiry_is_denied(authorizer, rsa_key):
+    token = rsa_key.sign(claims(exp=4102444800))
+
+    assert denial_reason(authorizer, token) is DenyReason.INVALID_CLAIM
+
+
+def test_oversized_token_is_denied(authorizer, rsa_key):
+    token = rsa_key.sign(claims(padding="x" * 20_000))
+
+    assert denial_reason(authorizer, token) is DenyReason.MALFORMED_TOKEN

@@ -113,7 +113,6 @@ def test_default_role_is_viewer():
         (["viewer", "auditor"], "auditor"),
         (["auditor", "viewer"], "auditor"),
         (["viewer", "admin", "auditor"], "admin"),
-        ("viewer,auditor", "auditor"),
     ],
 )
 def test_highest_role_wins(roles, expected):
@@ -375,3 +374,19 @@ def test_default_role_empty_means_none():
 def test_invalid_setting_is_named(env, named):
     with pytest.raises(ConfigurationError, match=named):
         load_settings(env)
+
+
+@pytest.mark.parametrize("role", ["viewer,admin", " admin ", "admin ", "Admin"])
+def test_role_written_loosely_is_unknown(role):
+    with pytest.raises(AccessDenied) as raised:
+        map_claims({"sub": SUBJECT, "custom:tenant_id": "acme", "custom:role": role}, mapping())
+
+    assert raised.value.reason is DenyReason.UNKNOWN_ROLE
+
+
+@pytest.mark.parametrize("subject", ["a\x00b", "x" * 257, "lone \ud800"])
+def test_unstorable_subject_is_denied(subject):
+    with pytest.raises(AccessDenied) as raised:
+        map_claims({"sub": subject, "custom:tenant_id": "acme"}, mapping())
+
+    assert raised.value.reason is DenyReason.INVALID_CLAIM

@@ -9,24 +9,19 @@ such as ``https://audit.example.com/tenants`` or its ``permissions`` list, and O
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from audit_common.roles import DENIED_FIELDS, ROLES
 from authorizer.errors import AccessDenied, DenyReason, quoted
-from authorizer.settings import ROLES, ClaimMapping
+from authorizer.settings import ClaimMapping
 
-# The event contract limits tenant ids to 256 characters, so a longer one matches nothing.
-MAX_TENANT_ID_LENGTH = 256
-
-# AppSync sets these fields to null whatever the resolver returns (TypeName.FieldName
-# form, as documented in Powertools 3.37's AppSyncAuthorizerResponse). Only viewers
-# lose the raw envelope.
-DENIED_FIELDS_BY_ROLE: Mapping[str, tuple[str, ...]] = {
-    "viewer": ("AuditEvent.original",),
-    "auditor": (),
-    "admin": (),
-}
+# The event contract limits tenant and actor ids to 256 characters, so a longer
+# one matches nothing, and the caller's read events would be rejected.
+MAX_IDENTIFIER_LENGTH = 256
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -42,7 +37,8 @@ class Entitlements:
         return {"sub": self.subject, "tenants": json.dumps(list(self.tenants)), "role": self.role}
 
     def denied_fields(self) -> list[str]:
-        return list(DENIED_FIELDS_BY_ROLE[self.role])
+        # AppSync sets these fields to null whatever the resolver returns.
+        return list(DENIED_FIELDS[self.role])
 
 
 def claim_values(claims: Mapping[str, Any], name: str) -> list[str]:
@@ -78,10 +74,30 @@ def _granted_by_groups(groups: list[str], prefix: str) -> list[str]:
     return granted
 
 
+def _role_claim(claims: Mapping[str, Any], name: str) -> list[str]:
+    """Read a role claim: one role name, or a list of them, exactly as written.
+
+    Unlike tenant claims, a role string is not split on commas and not
+    trimmed: "viewer,admin" or " admin " is an unknown role, not admin.
+    """
+    value = claims.get(name)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise AccessDenied(
+        DenyReason.INVALID_CLAIM,
+        f"claim {name!r} is a JSON {type(value).__name__}; expected a role name "
+        "or a list of role names",
+    )
+
+
 def _role(claims: Mapping[str, Any], mapping: ClaimMapping, groups: list[str]) -> str:
     roles: list[str] = []
     if mapping.role_claim is not None:
-        roles.extend(claim_values(claims, mapping.role_claim))
+        roles.extend(_role_claim(claims, mapping.role_claim))
     if mapping.role_group_prefix is not None:
         roles.extend(_granted_by_groups(groups, mapping.role_group_prefix))
     for role in roles:
@@ -110,13 +126,23 @@ def _tenants(claims: Mapping[str, Any], mapping: ClaimMapping, groups: list[str]
     if mapping.tenant_group_prefix is not None:
         tenants.extend(_granted_by_groups(groups, mapping.tenant_group_prefix))
     for tenant in tenants:
-        if len(tenant) > MAX_TENANT_ID_LENGTH:
-            raise AccessDenied(
-                DenyReason.INVALID_CLAIM,
-                f"the token names a tenant id of {len(tenant)} characters, longer than the "
-                f"maximum of {MAX_TENANT_ID_LENGTH}: {quoted(tenant)}",
-            )
+        _check_identifier("tenant id", tenant)
     return tenants
+
+
+def _check_identifier(what: str, value: str) -> None:
+    """Deny identifiers the audit log cannot store: too long, NUL or a lone surrogate."""
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        raise AccessDenied(
+            DenyReason.INVALID_CLAIM,
+            f"the token names a {what} of {len(value)} characters, longer than the "
+            f"maximum of {MAX_IDENTIFIER_LENGTH}: {quoted(value)}",
+        )
+    if "\x00" in value or _SURROGATE.search(value):
+        raise AccessDenied(
+            DenyReason.INVALID_CLAIM,
+            f"the token's {what} contains a NUL character or a lone surrogate",
+        )
 
 
 def _tenant_sources(mapping: ClaimMapping) -> str:
@@ -140,6 +166,8 @@ def map_claims(claims: Mapping[str, Any], mapping: ClaimMapping) -> Entitlements
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject.strip():
         raise AccessDenied(DenyReason.MISSING_CLAIM, "the token has no sub (subject) claim")
+    # The subject becomes the actor of the caller's read events, which must be storable.
+    _check_identifier("subject", subject)
     groups: list[str] = []
     if mapping.tenant_group_prefix is not None or mapping.role_group_prefix is not None:
         groups = claim_values(claims, mapping.groups_claim)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from audit_common.roles import ROLES as _SHARED_ROLES
 from audit_common.settings import ConfigurationError, integer_setting
 
 __all__ = [
@@ -21,8 +22,8 @@ __all__ = [
 SERVICE_NAME = "audit-authorizer"
 
 # Lowest to highest: when a token grants several roles, the last one listed wins.
-# Must equal graphql_api.caller.ROLES, which reads the role this authorizer returns.
-ROLES = ("viewer", "auditor", "admin")
+# The roles the GraphQL API understands, lowest to highest.
+ROLES = _SHARED_ROLES
 
 # Signature algorithms whose verification key is public, so it can come from a JWKS.
 ASYMMETRIC_ALGORITHMS = frozenset(
@@ -69,6 +70,8 @@ class AuthorizerSettings:
     # Timeout of each JWKS request. AppSync waits for the authorizer only so long.
     jwks_timeout_seconds: int
     max_ttl_seconds: int
+    # Tokens that expire further ahead are denied: a leaked token stays useful only so long.
+    max_lifetime_seconds: int
     claims: ClaimMapping
 
 
@@ -190,5 +193,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> AuthorizerSettings:
         jwks_cache_seconds=integer_setting(env, "JWKS_CACHE_SECONDS", 300, 1),
         jwks_timeout_seconds=integer_setting(env, "JWKS_TIMEOUT_SECONDS", 3, 1),
         max_ttl_seconds=max_ttl_seconds,
+        max_lifetime_seconds=integer_setting(env, "JWT_MAX_LIFETIME_SECONDS", 86_400, 60),
         claims=_claim_mapping(env),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +66,7 @@ class TokenValidator:
 
     def validate(self, token: str) -> dict[str, Any]:
         """Return the claims of a valid token; raise AccessDenied naming the first failed check."""
+        _check_compact_form(token)
         kid = self._checked_key_id(token)
         key = self._signing_key(kid)
         claims = self._decode(token, key)
@@ -212,6 +214,20 @@ class TokenValidator:
                 DenyReason.INVALID_CLAIM,
                 f"the token's exp {quoted(claims['exp'])} is not a number of seconds",
             )
+        not_before = claims.get("nbf")
+        if not_before is not None and not _is_numeric_date(not_before):
+            raise AccessDenied(
+                DenyReason.INVALID_CLAIM,
+                f"the token's nbf {quoted(not_before)} is not a number of seconds",
+            )
+        lifetime = self._settings.max_lifetime_seconds
+        if claims["exp"] > time.time() + lifetime:
+            raise AccessDenied(
+                DenyReason.INVALID_CLAIM,
+                f"the token expires at {_utc(claims['exp'])}, more than "
+                f"JWT_MAX_LIFETIME_SECONDS={lifetime} from now; ask the issuer for a "
+                "shorter-lived token",
+            )
         # PyJWT 2.6 and later reject an iat in the future, but 1.5 to 2.5 did not,
         # and the check costs nothing to repeat.
         issued_at = claims.get("iat")
@@ -227,3 +243,33 @@ class TokenValidator:
                     f"the token's iat {_utc(issued_at)} is more than JWT_LEEWAY_SECONDS="
                     f"{self._settings.leeway_seconds} ahead of this clock",
                 )
+
+
+# Tokens longer than this are denied before any parsing; real ones are a few KB.
+MAX_TOKEN_LENGTH = 16_384
+_COMPACT_SEGMENT = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def _check_compact_form(token: str) -> None:
+    """Deny tokens that are not exactly three unpadded base64url segments.
+
+    PyJWT decodes padded or otherwise altered segments too, so without this
+    check one token would have several valid spellings.
+    """
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise AccessDenied(
+            DenyReason.MALFORMED_TOKEN,
+            f"the token is {len(token)} characters, over the maximum of {MAX_TOKEN_LENGTH}",
+        )
+    segments = token.split(".")
+    # An empty signature passes here, so that an alg "none" token is denied for its alg.
+    if (
+        len(segments) != 3
+        or not segments[0]
+        or not segments[1]
+        or not all(_COMPACT_SEGMENT.match(segment) for segment in segments)
+    ):
+        raise AccessDenied(
+            DenyReason.MALFORMED_TOKEN,
+            "the token is not three unpadded base64url segments separated by dots",
+        )
