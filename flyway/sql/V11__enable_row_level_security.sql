@@ -6,27 +6,38 @@
 --     SELECT set_config('audit.tenant_ids', '["acme-corp"]', true);
 --
 -- Without the setting, or with an empty list, the reader sees no rows.
+-- The policies call the function in a scalar subquery, so PostgreSQL runs it
+-- once per statement rather than once per row.
 -- The table owner (migrations, partition maintenance, the SECURITY DEFINER
 -- ingest functions) is not subject to these policies.
 
 -- The tenant ids of the current transaction, from the audit.tenant_ids setting
--- (a JSON array of strings); empty when the setting is missing or invalid.
+-- (a JSON array of strings). Anything else gives no tenants, so a malformed
+-- setting fails closed: the reader sees no rows rather than an error or more.
 CREATE FUNCTION audit.current_tenant_ids()
 RETURNS text[]
 LANGUAGE plpgsql
 STABLE
+PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     setting text := current_setting('audit.tenant_ids', true);
+    parsed jsonb;
 BEGIN
     IF setting IS NULL OR setting = '' THEN
         RETURN ARRAY[]::text[];
     END IF;
-    RETURN ARRAY(SELECT jsonb_array_elements_text(setting::jsonb));
-EXCEPTION WHEN invalid_text_representation OR invalid_parameter_value
-    OR cannot_coerce OR wrong_object_type THEN
-    -- Not a JSON array of strings: treat as no tenants rather than failing open.
+    parsed := setting::jsonb;
+    IF jsonb_typeof(parsed) <> 'array' THEN
+        RETURN ARRAY[]::text[];
+    END IF;
+    RETURN ARRAY(
+        SELECT element #>> '{}'
+        FROM jsonb_array_elements(parsed) AS element
+        WHERE jsonb_typeof(element) = 'string'
+    );
+EXCEPTION WHEN OTHERS THEN
     RETURN ARRAY[]::text[];
 END
 $$;
@@ -37,15 +48,15 @@ ALTER TABLE audit.duplicate_deliveries ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY events_of_current_tenants ON audit.events
     FOR SELECT TO audit_reader
-    USING (tenant_id = ANY (audit.current_tenant_ids()));
+    USING (tenant_id = ANY ((SELECT audit.current_tenant_ids())::text[]));
 
 CREATE POLICY rejected_events_of_current_tenants ON audit.rejected_events
     FOR SELECT TO audit_reader
-    USING (tenant_id = ANY (audit.current_tenant_ids()));
+    USING (tenant_id = ANY ((SELECT audit.current_tenant_ids())::text[]));
 
 CREATE POLICY duplicate_deliveries_of_current_tenants ON audit.duplicate_deliveries
     FOR SELECT TO audit_reader
-    USING (tenant_id = ANY (audit.current_tenant_ids()));
+    USING (tenant_id = ANY ((SELECT audit.current_tenant_ids())::text[]));
 
 -- Row-level security covers every command, so the writer needs a policy
 -- that lets it insert events of any tenant (it cannot read them back).

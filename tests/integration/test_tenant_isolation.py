@@ -109,7 +109,9 @@ def test_reader_without_tenant_setting_sees_nothing(two_tenants, audit_db):
     assert rejected == [[0]]
 
 
-@pytest.mark.parametrize("setting", ["not json", '{"acme": 1}', "[]", '"acme"', ""])
+@pytest.mark.parametrize(
+    "setting", ["not json", '{"acme": 1}', "[]", '"acme"', "", "[1]", "[null]", '[["acme"]]']
+)
 def test_invalid_tenant_setting_sees_nothing(two_tenants, audit_db, setting):
     with audit_db.connect_as(audit_db.reader) as reader:
         reader.run("BEGIN")
@@ -118,6 +120,16 @@ def test_invalid_tenant_setting_sees_nothing(two_tenants, audit_db, setting):
         reader.run("ROLLBACK")
 
     assert events == [[0]]
+
+
+def test_only_string_tenants_count(two_tenants, audit_db):
+    with audit_db.connect_as(audit_db.reader) as reader:
+        reader.run("BEGIN")
+        reader.run("SELECT set_config('audit.tenant_ids', '[\"acme\", 7, {\"globex\": 1}]', true)")
+        tenants = reader.run("SELECT DISTINCT tenant_id FROM audit.events")
+        reader.run("ROLLBACK")
+
+    assert tenants == [["acme"]]
 
 
 def test_tenant_setting_ends_with_transaction(two_tenants, audit_db):
