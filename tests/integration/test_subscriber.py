@@ -373,6 +373,24 @@ def test_event_outside_retention_is_rejected(subscriber, audit_db):
     assert "retention cutoff" in rejected[1]
 
 
+def test_forged_read_event_is_rejected(subscriber, audit_db):
+    forged = json.dumps(application_envelope(valid_detail(action="audit_log.viewed")))
+    genuine = json.dumps(
+        application_envelope(
+            valid_detail(action="audit_log.viewed", eventId="read-1"),
+            source="audit-log.graphql-api",
+        )
+    )
+
+    response = subscriber.invoke([forged, genuine])
+
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT source FROM audit.events") == "audit-log.graphql-api"
+    rejected = audit_db.row("SELECT reason, message FROM audit.rejected_events")
+    assert rejected[0] == "reserved_action"
+    assert "'com.example.identity'" in rejected[1]
+
+
 def test_same_instant_other_offset_is_duplicate(subscriber, audit_db):
     utc = json.dumps(application_envelope(valid_detail(occurredAt="2026-11-30T10:00:00Z")))
     paris = json.dumps(application_envelope(valid_detail(occurredAt="2026-11-30T11:00:00+01:00")))

@@ -8,6 +8,7 @@ from typing import Any
 
 import fastjsonschema
 
+from audit_common.roles import READ_AUDIT_ACTION, READ_AUDIT_SOURCE
 from subscriber.config import Settings
 from subscriber.model import AuditEvent, InvalidMessage, Reason
 from subscriber.values import content_sha256, optional_json, parse_timestamp
@@ -48,6 +49,13 @@ def normalise(envelope: dict[str, Any], body: str, settings: Settings) -> AuditE
     """Map a validated application event onto the columns of audit.events."""
     detail: dict[str, Any] = envelope["detail"]
     validate_detail(detail)
+    if detail["action"] == READ_AUDIT_ACTION and envelope["source"] != READ_AUDIT_SOURCE:
+        raise InvalidMessage(
+            Reason.RESERVED_ACTION,
+            f"detail.action {READ_AUDIT_ACTION!r} records reads of the audit log and only "
+            f"the source {READ_AUDIT_SOURCE!r} may publish it, not {envelope['source']!r}; "
+            "choose another action name",
+        )
 
     metadata_json = optional_json(detail.get("metadata"))
     if metadata_json is not None:

@@ -20,6 +20,7 @@ class Reason(StrEnum):
     UNSUPPORTED_EVENT_TYPE = "unsupported_event_type"
     TOO_DEEPLY_NESTED = "too_deeply_nested"
     OUTSIDE_RETENTION = "outside_retention"
+    RESERVED_ACTION = "reserved_action"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
     DATABASE_REJECTED = "database_rejected"
 
