@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from graphql_support import EVENTS_QUERY, NOW, caller, error_types, execute, window
@@ -46,17 +47,38 @@ def test_read_is_published(audited, sqs_client):
     assert detail["actor"] == {"type": "user", "id": "user-test"}
     assert detail["target"] == {"type": "tenant", "id": "acme"}
     assert detail["context"]["query"] == "auditEvents"
-    assert detail["context"]["arguments"]["filter"]["tenant_id"] == "acme"
+    assert detail["context"]["arguments"]["filter"]["tenantId"] == "acme"
     assert detail["context"]["arguments"]["first"] == 3
 
 
-def test_denied_read_is_published(audited, sqs_client):
+def test_denied_read_goes_to_the_callers_own_log(audited, sqs_client):
     result = execute(EVENTS_QUERY, {"filter": window("globex")}, caller("acme"))
 
     envelopes = published(sqs_client, audited.queue_url)
     assert error_types(result) == ["FORBIDDEN"]
     assert [envelope["detail"]["outcome"] for envelope in envelopes] == ["denied"]
-    assert envelopes[0]["detail"]["tenantId"] == "globex"
+    # Nobody can add events to a tenant it may not read.
+    assert envelopes[0]["detail"]["tenantId"] == "acme"
+    assert envelopes[0]["detail"]["target"] == {"type": "tenant", "id": "globex"}
+
+
+def test_failed_read_is_published_as_failure(audited, sqs_client):
+    result = execute(EVENTS_QUERY, {"filter": window(), "after": "not-a-cursor"}, caller("acme"))
+
+    envelopes = published(sqs_client, audited.queue_url)
+    assert error_types(result) == ["BAD_CURSOR"]
+    assert [envelope["detail"]["outcome"] for envelope in envelopes] == ["failure"]
+    assert envelopes[0]["detail"]["tenantId"] == "acme"
+
+
+def test_large_arguments_are_replaced_by_their_digest(audited, sqs_client):
+    actions = [f"document.action{index:05}" for index in range(600)]
+
+    execute(EVENTS_QUERY, {"filter": {**window(), "actions": actions}}, caller("acme"))
+
+    arguments = published(sqs_client, audited.queue_url)[0]["detail"]["context"]["arguments"]
+    assert set(arguments) == {"omitted", "sha256"}
+    assert "over 8192" in arguments["omitted"]
 
 
 def test_read_event_passes_the_contract(audited, sqs_client, subscriber, audit_db):
@@ -72,7 +94,7 @@ def test_read_event_passes_the_contract(audited, sqs_client, subscriber, audit_d
 
 
 def test_unreachable_bus_does_not_fail_read(
-    api_environment, insert_events, monkeypatch, unused_port
+    api_environment, insert_events, monkeypatch, unused_port, caplog
 ):
     from graphql_api import context
 
@@ -82,7 +104,12 @@ def test_unreachable_bus_does_not_fail_read(
     context.settings()
     insert_events([{"tenant_id": "acme", "event_id": "a1", "occurred_at": NOW}])
 
-    result = execute(EVENTS_QUERY, {"filter": window()}, caller("acme"))
-    context.read_auditor().flush(timeout_seconds=10)
+    with caplog.at_level(logging.ERROR, logger="graphql_api.read_audit"):
+        result = execute(EVENTS_QUERY, {"filter": window()}, caller("acme"))
+        context.read_auditor().flush(timeout_seconds=10)
 
     assert [edge["node"]["eventId"] for edge in result["data"]["auditEvents"]["edges"]] == ["a1"]
+    # The lost read event is in the log line, whole, so it can be replayed.
+    [record] = [r for r in caplog.records if r.name == "graphql_api.read_audit"]
+    assert record.detail["action"] == "audit_log.viewed"
+    assert record.detail["tenantId"] == "acme"

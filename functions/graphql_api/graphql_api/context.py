@@ -6,7 +6,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from audit_common.database import ConnectionHolder, connector
 from graphql_api.caller import Caller
 from graphql_api.errors import ApiError, ErrorType
+from graphql_api.filters import check_text
 from graphql_api.read_audit import ReadAuditor, read_event
 from graphql_api.settings import (
     MIN_CURSOR_KEY_LENGTH,
@@ -103,25 +104,38 @@ class RequestContext:
             )
         return self.caller
 
-    def authorize(self, tenant_id: str, field_name: str, arguments: dict[str, Any]) -> Caller:
-        """Return the caller if it may read this tenant's events, else raise FORBIDDEN.
+    @contextlib.contextmanager
+    def read(self, tenant_id: Any, field_name: str, arguments: dict[str, Any]) -> Iterator[Caller]:
+        """Authorize a read of one tenant's events and record it, whatever its outcome.
 
-        Either way the attempt is recorded as an audit_log.viewed event of
-        that tenant, with the outcome success or denied.
+        Yields the caller if it may read this tenant, else raises FORBIDDEN.
+        When the block ends, an audit_log.viewed event records the read with
+        the outcome success, failure (any error of the query) or denied. A
+        permitted read is recorded in the tenant's log; a denied one in the
+        caller's own tenant's log, with the tenant it asked for as the target,
+        so that nobody can add events to a tenant it cannot read.
         """
         caller = self.require_caller()
+        requested = check_text("tenantId", tenant_id)
         try:
-            caller.require_tenant(tenant_id)
+            caller.require_tenant(requested)
         except ApiError:
-            self._record_read(caller, tenant_id, field_name, arguments, "denied")
+            own_tenants = sorted(caller.tenants)
+            if own_tenants:
+                self._record(caller, own_tenants[0], requested, field_name, arguments, "denied")
             raise
-        self._record_read(caller, tenant_id, field_name, arguments, "success")
-        return caller
+        outcome = "failure"
+        try:
+            yield caller
+            outcome = "success"
+        finally:
+            self._record(caller, requested, requested, field_name, arguments, outcome)
 
-    def _record_read(
+    def _record(
         self,
         caller: Caller,
-        tenant_id: str,
+        log_tenant: str,
+        target_tenant: str,
         field_name: str,
         arguments: dict[str, Any],
         outcome: str,
@@ -130,7 +144,8 @@ class RequestContext:
             read_event(
                 subject=caller.subject,
                 role=caller.role,
-                tenant_id=tenant_id,
+                log_tenant=log_tenant,
+                target_tenant=target_tenant,
                 field_name=field_name,
                 arguments=arguments,
                 outcome=outcome,

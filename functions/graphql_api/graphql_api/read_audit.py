@@ -2,46 +2,71 @@
 
 The event goes to the audit bus with PutEvents, like any service's event,
 so it is stored, deduplicated and queried like the rest. Publishing runs in
-a background thread and its errors are logged, never raised: recording a
-read must not slow down or fail the read. A Lambda invocation waits for
-pending publishes a short while before it returns (flush).
+background threads and its errors are logged, never raised: recording a
+read must not fail the read. A Lambda invocation waits up to a second for
+pending publishes before it returns (flush), since a frozen execution
+environment runs no threads.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from typing import Any
 
-from audit_common.roles import READ_AUDIT_ACTION
+from audit_common.roles import READ_AUDIT_ACTION, READ_AUDIT_SOURCE
 from audit_common.times import format_utc
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "audit-log.graphql-api"
+SOURCE = READ_AUDIT_SOURCE
 DETAIL_TYPE = "Audit Event"
 
 
-def _json_safe(value: Any) -> Any:
+# Recorded arguments are cut to this size, so that a read event always fits the
+# event contract and EventBridge's entry limit, whatever the request held.
+MAX_ARGUMENTS_BYTES = 8_192
+
+
+def _graphql_names(value: Any) -> Any:
+    """Record arguments as the client wrote them: camelCase keys, JSON values."""
     if isinstance(value, datetime):
         return format_utc(value)
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {_camel_case(key): _graphql_names(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
+        return [_graphql_names(item) for item in value]
     return value
+
+
+def _camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _bounded(arguments: dict[str, Any]) -> dict[str, Any]:
+    recorded = _graphql_names(arguments)
+    text = json.dumps(recorded, ensure_ascii=True, separators=(",", ":"))
+    if len(text) <= MAX_ARGUMENTS_BYTES:
+        return recorded
+    return {
+        "omitted": f"the arguments are {len(text)} bytes as JSON, over {MAX_ARGUMENTS_BYTES}",
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
 
 
 def read_event(
     *,
     subject: str,
     role: str,
-    tenant_id: str,
+    log_tenant: str,
+    target_tenant: str,
     field_name: str,
     arguments: dict[str, Any],
     outcome: str,
@@ -49,30 +74,40 @@ def read_event(
 ) -> dict[str, Any]:
     """Build the detail of a read event: who read which tenant's log, with what arguments."""
     return {
-        "tenantId": tenant_id,
+        "tenantId": log_tenant,
         "action": READ_AUDIT_ACTION,
         "eventId": str(uuid.uuid4()),
         "occurredAt": format_utc(datetime.now(UTC)),
         "outcome": outcome,
         "actor": {"type": "user", "id": subject},
-        "target": {"type": "tenant", "id": tenant_id},
+        "target": {"type": "tenant", "id": target_tenant},
         "context": {
             "query": field_name,
             "role": role,
-            "arguments": _json_safe(arguments),
+            "arguments": _bounded(arguments),
             "requestId": request_id,
         },
     }
 
 
 class ReadAuditor:
-    """Publishes read events to the audit bus without holding up the request."""
+    """Publishes read events to the audit bus without holding up the request.
+
+    A small pool of worker threads does the publishing, so a burst of reads
+    queues up instead of starting a thread each. A read event that cannot
+    be published is logged whole, at error level, so it can be replayed
+    from the logs; it is never dropped silently.
+    """
+
+    WORKERS = 4
 
     def __init__(self, bus_name: str | None, make_client: Callable[[], Any]) -> None:
         self._bus_name = bus_name
         self._make_client = make_client
         self._client: Any = None
-        self._pending: list[threading.Thread] = []
+        self._client_lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
 
     @property
@@ -80,34 +115,42 @@ class ReadAuditor:
         return self._bus_name is not None
 
     def record(self, detail: dict[str, Any]) -> None:
-        """Start publishing one read event; return at once."""
+        """Queue one read event for publishing; return at once."""
         if not self.enabled:
             return
-        thread = threading.Thread(target=self._publish, args=(detail,), daemon=True)
         with self._lock:
-            self._pending = [pending for pending in self._pending if pending.is_alive()]
-            self._pending.append(thread)
-        thread.start()
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.WORKERS, thread_name_prefix="read-audit"
+                )
+            future = self._executor.submit(self._publish, detail)
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
 
     def flush(self, timeout_seconds: float) -> None:
-        """Wait up to timeout_seconds in all for pending publishes; log what is still running."""
+        """Wait up to timeout_seconds in all for queued publishes; log how many remain."""
         with self._lock:
-            pending, self._pending = self._pending, []
-        deadline = time.monotonic() + timeout_seconds
-        for thread in pending:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        unfinished = sum(thread.is_alive() for thread in pending)
+            pending = set(self._pending)
+        _, unfinished = wait(pending, timeout=timeout_seconds)
         if unfinished:
             logger.warning(
                 "read events not yet published when the request ended",
-                extra={"pending": unfinished},
+                extra={"pending": len(unfinished)},
             )
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def _bus_client(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                self._client = self._make_client()
+            return self._client
 
     def _publish(self, detail: dict[str, Any]) -> None:
         try:
-            if self._client is None:
-                self._client = self._make_client()
-            response = self._client.put_events(
+            response = self._bus_client().put_events(
                 Entries=[
                     {
                         "EventBusName": self._bus_name,
@@ -119,19 +162,14 @@ class ReadAuditor:
             )
             if response.get("FailedEntryCount"):
                 entry = response["Entries"][0]
-                logger.error(
-                    "read event rejected by EventBridge",
-                    extra={
-                        "error_code": entry.get("ErrorCode"),
-                        "error": entry.get("ErrorMessage"),
-                        "tenant_id": detail["tenantId"],
-                    },
-                )
+                _log_unpublished(detail, f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}")
         except Exception as error:  # noqa: BLE001 - a failed record must not fail the read
-            logger.error(
-                "read event not published",
-                extra={
-                    "error": f"{type(error).__name__}: {error}",
-                    "tenant_id": detail["tenantId"],
-                },
-            )
+            _log_unpublished(detail, f"{type(error).__name__}: {error}")
+
+
+def _log_unpublished(detail: dict[str, Any], error: str) -> None:
+    # The detail is bounded (see MAX_ARGUMENTS_BYTES), so logging it whole is safe.
+    logger.error(
+        "read event not published; its detail is in this log line",
+        extra={"error": error, "tenant_id": detail["tenantId"], "detail": detail},
+    )

@@ -14,6 +14,7 @@ from typing import Any
 from ariadne import EnumType, QueryType
 from ariadne.utils import convert_camel_case_to_snake
 
+from graphql_api.caller import Caller
 from graphql_api.context import RequestContext
 from graphql_api.cursor import Position, decode_cursor, encode_cursor
 from graphql_api.errors import ApiError, ErrorType
@@ -59,16 +60,30 @@ def _node(columns: tuple[str, ...], row: list[Any], nulled: frozenset[str]) -> d
     return node
 
 
+def _filter_tenant(filter: dict[str, Any]) -> str:
+    """The filter's tenant, checked before the caller's access to it; the rest comes later."""
+    return check_text("tenantId", filter.get("tenant_id"), ErrorType.BAD_FILTER)
+
+
 @query.field("auditEvents")
 def resolve_audit_events(
     _: Any, info: Any, filter: dict[str, Any], first: int = 50, after: str | None = None
 ) -> dict[str, Any]:
     context: RequestContext = info.context
-    context.require_caller()
+    arguments = {"filter": filter, "first": first, "after": after}
+    with context.read(_filter_tenant(filter), "auditEvents", arguments) as caller:
+        return _page(context, info, caller, filter, first, after)
+
+
+def _page(
+    context: RequestContext,
+    info: Any,
+    caller: Caller,
+    filter: dict[str, Any],
+    first: int,
+    after: str | None,
+) -> dict[str, Any]:
     event_filter = parse_filter(filter, context.settings.max_window)
-    caller = context.authorize(
-        event_filter.tenant_id, "auditEvents", {"filter": filter, "first": first, "after": after}
-    )
     maximum = context.settings.max_page_size
     if first is None or not 1 <= first <= maximum:
         given = "missing" if first is None else str(first)
@@ -103,21 +118,18 @@ def resolve_audit_event(
     _: Any, info: Any, tenant_id: str, event_id: str, occurred_at: datetime
 ) -> dict[str, Any] | None:
     context: RequestContext = info.context
-    context.require_caller()
-    check_text("tenantId", tenant_id)
-    check_text("eventId", event_id)
-    caller = context.authorize(
-        tenant_id,
-        "auditEvent",
-        {"tenantId": tenant_id, "eventId": event_id, "occurredAt": occurred_at},
-    )
-    paths = selection_paths(info)
-    columns = _node_columns(paths, caller.denied_fields)
-    statement = event_statement(tenant_id, event_id, occurred_at, columns, caller.hidden_actions)
-    rows = context.database.fetch(tenant_id, statement.sql, **statement.params)
-    if not rows:
-        return None
-    return _node(columns, rows[0], _denied_selected(paths, caller.denied_fields))
+    arguments = {"tenant_id": tenant_id, "event_id": event_id, "occurred_at": occurred_at}
+    with context.read(tenant_id, "auditEvent", arguments) as caller:
+        check_text("eventId", event_id)
+        paths = selection_paths(info)
+        columns = _node_columns(paths, caller.denied_fields)
+        statement = event_statement(
+            tenant_id, event_id, occurred_at, columns, caller.hidden_actions
+        )
+        rows = context.database.fetch(tenant_id, statement.sql, **statement.params)
+        if not rows:
+            return None
+        return _node(columns, rows[0], _denied_selected(paths, caller.denied_fields))
 
 
 @query.field("auditEventCounts")
@@ -125,13 +137,11 @@ def resolve_audit_event_counts(
     _: Any, info: Any, filter: dict[str, Any], group_by: str
 ) -> list[dict[str, Any]]:
     context: RequestContext = info.context
-    context.require_caller()
-    event_filter = parse_filter(filter, context.settings.max_window)
-    caller = context.authorize(
-        event_filter.tenant_id, "auditEventCounts", {"filter": filter, "groupBy": group_by}
-    )
-    statement = count_statement(
-        event_filter, group_by, context.settings.max_count_groups, caller.hidden_actions
-    )
-    rows = context.database.fetch(event_filter.tenant_id, statement.sql, **statement.params)
-    return [{"key": key, "count": count} for key, count in rows]
+    arguments = {"filter": filter, "group_by": group_by}
+    with context.read(_filter_tenant(filter), "auditEventCounts", arguments) as caller:
+        event_filter = parse_filter(filter, context.settings.max_window)
+        statement = count_statement(
+            event_filter, group_by, context.settings.max_count_groups, caller.hidden_actions
+        )
+        rows = context.database.fetch(event_filter.tenant_id, statement.sql, **statement.params)
+        return [{"key": key, "count": count} for key, count in rows]
