@@ -180,7 +180,21 @@ def test_cost_from_variables_is_rejected(server_url, events, viewer):
 def test_syntax_error_is_bad_request(server_url, viewer):
     response = post(server_url, "{ auditEvents(", authorization=viewer)
 
+    # AppSync answers GraphQL errors with 200, where Ariadne alone would use 400.
+    assert response.status_code == 200
     assert response.json()["errors"][0]["errorType"] == "BAD_REQUEST"
+
+
+def test_two_authorization_headers_are_unauthorized(server_url, events, viewer, keys):
+    admin = f"Bearer {token(keys, 'acme', role='admin')}"
+
+    response = httpx.post(
+        server_url,
+        json={"query": "{ __typename }"},
+        headers=[("Authorization", viewer), ("Authorization", admin)],
+    )
+
+    assert response.status_code == 401
 
 
 def test_introspection_in_development(server_url, viewer):

@@ -25,6 +25,8 @@ from typing import Any
 import anyio.to_thread
 from ariadne.asgi import GraphQL
 from ariadne.explorer import ExplorerGraphiQL
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from graphql import GraphQLError, GraphQLSchema, parse
 
 from audit_common.settings import ConfigurationError
@@ -139,10 +141,15 @@ class _AppSyncFront:
         if scope["type"] != "http" or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
-        headers = {
-            name.decode("latin-1").lower(): value.decode("latin-1")
+        raw_headers = [
+            (name.decode("latin-1").lower(), value.decode("latin-1"))
             for name, value in scope.get("headers") or []
-        }
+        ]
+        headers = dict(raw_headers)
+        if sum(name == "authorization" for name, _ in raw_headers) > 1:
+            # Which of two tokens would count is ambiguous, so neither does.
+            await _respond(send, 401, UNAUTHORIZED)
+            return
         if headers.get("content-type", "").startswith("multipart/"):
             await _reject(send, 415, "file uploads are not supported; send a JSON body")
             return
@@ -165,7 +172,7 @@ class _AppSyncFront:
                 await _respond(send, 401, UNAUTHORIZED)
                 return
             state["resolver_context"] = response.get("resolverContext") or {}
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, _replay(body), _graphql_status(send))
 
 
 def _authorizer_event(headers: dict[str, str], body: bytes, request_id: str) -> dict[str, Any]:
@@ -187,6 +194,26 @@ def _authorizer_event(headers: dict[str, str], body: bytes, request_id: str) -> 
         },
         "requestHeaders": headers,
     }
+
+
+def _graphql_status(send: Any) -> Any:
+    """Answer GraphQL errors with HTTP 200, as AppSync does, where Ariadne uses 400.
+
+    Ariadne follows the GraphQL-over-HTTP draft and answers a request that
+    fails validation with 400; AppSync answers every GraphQL response, errors
+    included, with 200, and clients written against it expect that.
+    """
+
+    async def send_with_status(message: dict[str, Any]) -> None:
+        if (
+            message["type"] == "http.response.start"
+            and message["status"] == 400
+            and (b"content-type", b"application/json") in message.get("headers", [])
+        ):
+            message = {**message, "status": 200}
+        await send(message)
+
+    return send_with_status
 
 
 async def _read_body(receive: Any) -> bytes | None:
@@ -242,7 +269,11 @@ def create_app(authorize: Authorize | None = None) -> Any:
         raise ConfigurationError(
             f"the local GraphQL server runs only with ENVIRONMENT=dev, not {settings.environment!r}"
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # JSON log lines, as the Lambda functions write them to CloudWatch.
+    copy_config_to_registered_loggers(
+        source_logger=Logger(service="audit-graphql-api-local"),
+        include={"audit_common", "graphql_api", "authorizer"},
+    )
     # Ariadne logs every error of every request, the client's own mistakes included;
     # format_error logs the unexpected ones, with the request id.
     logging.getLogger(ERROR_LOGGER).disabled = True
