@@ -25,6 +25,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from graphql import (
     GraphQLEnumType,
+    GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -71,22 +72,25 @@ class AppSyncInfo:
     variables: dict[str, Any] = field(default_factory=dict)
 
 
+def _input_problems(name: str, value: Any, input_type: GraphQLInputType) -> list[str]:
+    """Return what is wrong with an argument's value, each problem named by its path."""
+    problems: list[str] = []
+
+    def report(error: Any, path: list[str | int], *_: Any) -> None:
+        where = "".join(f".{step}" if isinstance(step, str) else f"[{step}]" for step in path)
+        problems.append(f"{name}{where}: {error.message}")
+
+    validate_input_value(value, input_type, report)
+    return problems
+
+
 def _arguments(field_definition: Any, raw: dict[str, Any]) -> dict[str, Any]:
     """Coerce AppSync's JSON arguments with the schema's types, named as resolvers expect."""
     arguments: dict[str, Any] = {}
     for name, argument in field_definition.args.items():
         python_name = argument.out_name or name
         if name in raw:
-            problems: list[str] = []
-            validate_input_value(
-                raw[name],
-                argument.type,
-                lambda error, path, problems=problems, name=name: problems.append(
-                    name
-                    + "".join(f".{step}" if isinstance(step, str) else f"[{step}]" for step in path)
-                    + f": {error.message}"
-                ),
-            )
+            problems = _input_problems(name, raw[name], argument.type)
             value = Undefined if problems else coerce_input_value(raw[name], argument.type)
             if value is Undefined:
                 detail = "; ".join(problems) or f"{name}: invalid value"
@@ -135,9 +139,13 @@ def _resolve(event: Any, request_id: str | None) -> Any:
         raise ApiError(ErrorType.BAD_REQUEST, "the resolver event has no info object")
     parent_type_name = info.get("parentTypeName")
     field_name = info.get("fieldName")
-    parent_type = schema.type_map.get(parent_type_name or "")
+    if not isinstance(parent_type_name, str) or not isinstance(field_name, str):
+        raise ApiError(
+            ErrorType.BAD_REQUEST, "the resolver event's info has no parentTypeName and fieldName"
+        )
+    parent_type = schema.type_map.get(parent_type_name)
     fields = parent_type.fields if isinstance(parent_type, GraphQLObjectType) else {}
-    field_definition = fields.get(field_name or "")
+    field_definition = fields.get(field_name)
     if field_definition is None or field_definition.resolve is None:
         raise ApiError(ErrorType.NOT_FOUND, f"no resolver for {parent_type_name}.{field_name}")
     identity = event.get("identity") or {}

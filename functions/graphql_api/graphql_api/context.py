@@ -173,6 +173,8 @@ def cursor_key() -> bytes:
     # Imported here so that a cold start with CURSOR_SECRET does not load boto3.
     from aws_lambda_powertools.utilities import parameters
 
+    if current.cursor_secret_arn is None:
+        raise ConfigurationError("set CURSOR_SECRET_ARN or CURSOR_SECRET")
     value = parameters.get_secret(current.cursor_secret_arn)
     # A JSON secret contains the key under "key"; a plain-text secret is the key.
     try:

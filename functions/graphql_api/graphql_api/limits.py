@@ -12,7 +12,7 @@ what $n will be at execution.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 # Ariadne's wrapper takes variables as a dict on graphql-core 3.2 and 3.3 alike.
 from ariadne.compat import get_argument_values
@@ -20,6 +20,7 @@ from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInputType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -27,6 +28,7 @@ from graphql import (
     SelectionSetNode,
     ValidationRule,
     get_named_type,
+    is_input_type,
     type_from_ast,
     value_from_ast,
 )
@@ -180,8 +182,11 @@ def _with_variable_defaults(
         if name in effective or definition.default_value is None:
             continue
         variable_type = type_from_ast(schema, definition.type)
-        if variable_type is not None:
-            effective[name] = value_from_ast(definition.default_value, variable_type)
+        # Validation has rejected variables of output types before this runs.
+        if variable_type is not None and is_input_type(variable_type):
+            effective[name] = value_from_ast(
+                definition.default_value, cast(GraphQLInputType, variable_type)
+            )
     return effective
 
 

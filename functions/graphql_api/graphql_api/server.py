@@ -118,6 +118,8 @@ def _in_thread(resolver: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 def _threaded_schema() -> GraphQLSchema:
     """Build a schema of its own whose Query resolvers run in threads; AppSync's stays as is."""
     schema = build_schema()
+    if schema.query_type is None:
+        raise ConfigurationError("the GraphQL schema has no Query type")
     for field in schema.query_type.fields.values():
         if field.resolve is not None:
             field.resolve = _in_thread(field.resolve)

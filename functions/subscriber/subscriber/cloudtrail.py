@@ -80,6 +80,11 @@ def normalise(envelope: dict[str, Any], body: str, settings: Settings) -> AuditE
         )
 
     event_id = _first_text(record.get("eventID"), envelope["id"])
+    if event_id is None:
+        raise InvalidMessage(
+            Reason.INVALID_ENVELOPE,
+            "the CloudTrail record has no eventID and the envelope's id is blank",
+        )
     if len(event_id) > MAX_IDENTIFIER_LENGTH:
         raise InvalidMessage(
             Reason.SCHEMA_VIOLATION,
