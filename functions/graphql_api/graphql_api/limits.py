@@ -12,7 +12,7 @@ what $n will be at execution.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 # Ariadne's wrapper takes variables as a dict on graphql-core 3.2 and 3.3 alike.
 from ariadne.compat import get_argument_values
@@ -20,7 +20,6 @@ from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLInputType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -184,9 +183,7 @@ def _with_variable_defaults(
         variable_type = type_from_ast(schema, definition.type)
         # Validation has rejected variables of output types before this runs.
         if variable_type is not None and is_input_type(variable_type):
-            effective[name] = value_from_ast(
-                definition.default_value, cast(GraphQLInputType, variable_type)
-            )
+            effective[name] = value_from_ast(definition.default_value, variable_type)
     return effective
 
 

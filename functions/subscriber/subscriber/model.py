@@ -93,6 +93,13 @@ class Delivery:
     body: str
     parsed: AuditEvent | Rejection
 
+    @property
+    def event(self) -> AuditEvent:
+        """The parsed event, for code that handles only deliveries that parsed."""
+        if not isinstance(self.parsed, AuditEvent):
+            raise TypeError(f"message {self.message_id} was rejected, not parsed into an event")
+        return self.parsed
+
 
 @dataclass(frozen=True, slots=True)
 class Settled:

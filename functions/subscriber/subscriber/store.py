@@ -268,9 +268,7 @@ class EventStore:
                     "PostgreSQL rejected one event; keeping it as rejected",
                     extra={"message_id": bad.message_id, "error": error_code(error)},
                 )
-                rejected = Delivery(
-                    bad.message_id, bad.body, _database_rejection(bad.parsed, error)
-                )
+                rejected = Delivery(bad.message_id, bad.body, _database_rejection(bad.event, error))
                 return self._settle_in_transaction(
                     connection, [*deliveries[:index], rejected, *deliveries[index + 1 :]]
                 )
@@ -307,7 +305,7 @@ class EventStore:
         connection.run("BEGIN")
         try:
             if staged:
-                rows = [_copy_row(index, deliveries[index].parsed) for index in staged]
+                rows = [_copy_row(index, deliveries[index].event) for index in staged]
                 connection.run(COPY_SQL, stream=_copy_chunks(rows))
                 connection.run(INSERT_SQL)
                 for index in staged:
@@ -317,7 +315,7 @@ class EventStore:
             # A repeat within the batch shares its first's fate once that is known.
             for index, first in repeats:
                 fate[index] = _repeat_fate(
-                    deliveries[index].parsed, deliveries[first].parsed, fate[first]
+                    deliveries[index].event, deliveries[first].event, fate[first]
                 )
             duplicates = [i for i, result in fate.items() if result is Outcome.DUPLICATE]
             rejections = [(i, r) for i, r in fate.items() if isinstance(r, Rejection)]
@@ -342,7 +340,7 @@ class EventStore:
         """Return the fate of each staged event the INSERT skipped, by index."""
         fate: dict[int, Rejection | Outcome] = {}
         for ordinal, status in connection.run(CLASSIFY_SQL):
-            event = deliveries[ordinal].parsed
+            event = deliveries[ordinal].event
             if status == "duplicate":
                 fate[ordinal] = Outcome.DUPLICATE
             elif status == "conflict":
@@ -368,9 +366,9 @@ class EventStore:
     ) -> None:
         rows = [
             {
-                "tenant_id": delivery.parsed.tenant_id,
-                "event_id": delivery.parsed.event_id,
-                "occurred_at": delivery.parsed.occurred_at.isoformat(),
+                "tenant_id": delivery.event.tenant_id,
+                "event_id": delivery.event.event_id,
+                "occurred_at": delivery.event.occurred_at.isoformat(),
                 "message_id": delivery.message_id,
             }
             for delivery in deliveries
