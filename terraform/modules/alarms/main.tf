@@ -5,7 +5,7 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  create_key  = var.kms_key_arn == null
+  create_key  = var.create_kms_key
   kms_key_arn = local.create_key ? aws_kms_key.this[0].arn : var.kms_key_arn
 }
 

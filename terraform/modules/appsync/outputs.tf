@@ -22,3 +22,8 @@ output "schema_file" {
   description = "SDL file the API was created from."
   value       = local.schema_file
 }
+
+output "introspection_config" {
+  description = "ENABLED when clients may read the schema through introspection, else DISABLED."
+  value       = aws_appsync_graphql_api.this.introspection_config
+}

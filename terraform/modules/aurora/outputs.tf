@@ -43,6 +43,11 @@ output "kms_key_arn" {
   value       = local.kms_key_arn
 }
 
+output "deletion_protection" {
+  description = "Whether the cluster refuses deletion."
+  value       = aws_rds_cluster.this.deletion_protection
+}
+
 output "max_capacity" {
   description = "Maximum ACUs of each instance, for capacity alarms."
   value       = var.max_capacity

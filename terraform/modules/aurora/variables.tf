@@ -112,10 +112,21 @@ variable "client_security_group_ids" {
   }
 }
 
+variable "create_kms_key" {
+  description = "Whether the module creates its own KMS key. Set false and pass kms_key_arn to use an existing key; a boolean, because a key ARN is unknown until apply and cannot decide count."
+  type        = bool
+  default     = true
+}
+
 variable "kms_key_arn" {
-  description = "KMS key for storage, Performance Insights and the master user secret. Null creates a key."
+  description = "KMS key for storage, Performance Insights and the master user secret. Used when create_kms_key is false."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.create_kms_key || var.kms_key_arn != null
+    error_message = "kms_key_arn is required when create_kms_key is false."
+  }
 }
 
 variable "backup_retention_days" {

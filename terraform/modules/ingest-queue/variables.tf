@@ -95,14 +95,25 @@ variable "receive_wait_time_seconds" {
   }
 }
 
+variable "create_kms_key" {
+  description = "Whether the module creates its own KMS key. Set false and pass kms_key_arn to use an existing key; a boolean, because a key ARN is unknown until apply and cannot decide count."
+  type        = bool
+  default     = true
+}
+
 variable "kms_key_arn" {
-  description = "ARN of a KMS key to encrypt both queues with. Null creates a key for them."
+  description = "ARN of a KMS key to encrypt both queues with. Used when create_kms_key is false."
   type        = string
   default     = null
 
   validation {
     condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
     error_message = "kms_key_arn must be null or a KMS key ARN (arn:aws:kms:...)."
+  }
+
+  validation {
+    condition     = var.create_kms_key || var.kms_key_arn != null
+    error_message = "kms_key_arn is required when create_kms_key is false."
   }
 }
 

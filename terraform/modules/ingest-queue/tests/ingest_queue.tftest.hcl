@@ -106,7 +106,8 @@ run "given_key_used_and_none_created" {
   command = plan
 
   variables {
-    kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/given"
+    create_kms_key = false
+    kms_key_arn    = "arn:aws:kms:us-east-1:123456789012:key/given"
   }
 
   assert {
