@@ -36,6 +36,8 @@ resource "aws_sqs_queue" "this" {
 
 # Only the ingestion queue may move messages to this DLQ.
 resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
+  count = var.restrict_dlq_sources ? 1 : 0
+
   queue_url = aws_sqs_queue.dlq.id
 
   redrive_allow_policy = jsonencode({

@@ -128,6 +128,12 @@ variable "key_user_service_principals" {
   }
 }
 
+variable "restrict_dlq_sources" {
+  description = "Whether a redrive allow policy lets only this queue use the DLQ. Turn it off only for emulators without RedriveAllowPolicy (moto 5.2)."
+  type        = bool
+  default     = true
+}
+
 variable "kms_data_key_reuse_period_seconds" {
   description = "How long SQS reuses a data key before calling KMS again, in seconds."
   type        = number

@@ -50,7 +50,7 @@ run "dlq_wired_with_receive_count" {
   }
 
   assert {
-    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.dlq.redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.this.arn]
+    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.dlq[0].redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.this.arn]
     error_message = "Only the ingestion queue may use the DLQ."
   }
 
