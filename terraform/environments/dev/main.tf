@@ -1,0 +1,41 @@
+# The dev environment: only the values that differ from the audit-log module's
+# defaults. Build the zips first: python scripts/package_functions.py
+
+module "audit_log" {
+  source = "../../modules/audit-log"
+
+  environment = "dev"
+  packages = {
+    subscriber  = "${path.root}/../../../build/subscriber.zip"
+    graphql_api = "${path.root}/../../../build/graphql_api.zip"
+    authorizer  = "${path.root}/../../../build/authorizer.zip"
+  }
+  network    = var.network
+  authorizer = var.authorizer
+  secret_arns = {
+    subscriber_database = module.secrets.subscriber_database_secret_arn
+    api_database        = module.secrets.api_database_secret_arn
+    cursor_key          = module.secrets.cursor_key_secret_arn
+  }
+  alarm_email_addresses = var.alarm_email_addresses
+
+  database = {
+    max_capacity          = 4
+    instance_count        = 1
+    backup_retention_days = 1
+  }
+  subscriber = {
+    maximum_concurrency = 2
+    account_tenants     = var.account_tenants
+  }
+  log_retention_days           = 14
+  event_archive_retention_days = 7
+}
+
+module "secrets" {
+  source = "../../modules/service-secrets"
+
+  name_prefix          = "audit-log-dev"
+  kms_key_arn          = module.audit_log.service_kms_key_arn
+  recovery_window_days = 7
+}

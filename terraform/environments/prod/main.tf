@@ -1,0 +1,46 @@
+# The prod environment: only the values that differ from the audit-log module's
+# defaults. Build the zips first: python scripts/package_functions.py
+
+module "audit_log" {
+  source = "../../modules/audit-log"
+
+  environment = "prod"
+  packages = {
+    subscriber  = "${path.root}/../../../build/subscriber.zip"
+    graphql_api = "${path.root}/../../../build/graphql_api.zip"
+    authorizer  = "${path.root}/../../../build/authorizer.zip"
+  }
+  network    = var.network
+  authorizer = var.authorizer
+  secret_arns = {
+    subscriber_database = module.secrets.subscriber_database_secret_arn
+    api_database        = module.secrets.api_database_secret_arn
+    cursor_key          = module.secrets.cursor_key_secret_arn
+  }
+  alarm_email_addresses = var.alarm_email_addresses
+
+  database = {
+    min_capacity          = 2
+    max_capacity          = 64
+    instance_count        = 2
+    backup_retention_days = 35
+  }
+  subscriber = {
+    reserved_concurrency = 60
+    maximum_concurrency  = 50
+    account_tenants      = var.account_tenants
+  }
+  api = {
+    reserved_concurrency = 100
+  }
+  log_retention_days           = 90
+  event_archive_retention_days = 90
+}
+
+module "secrets" {
+  source = "../../modules/service-secrets"
+
+  name_prefix          = "audit-log-prod"
+  kms_key_arn          = module.audit_log.service_kms_key_arn
+  recovery_window_days = 30
+}
