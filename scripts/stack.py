@@ -32,6 +32,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,7 @@ from event_pattern import load_patterns
 from local_database import AuditDatabase, prepare_database
 from localaws import (
     LocalAws,
+    ResourceNames,
     Resources,
     count_messages,
     dummy_aws_environment,
@@ -54,6 +56,7 @@ from localaws import (
 from localpg import LocalPostgres
 from publish import Entry, deliver_aws_events, put_events, wrap_cloudtrail_record
 from sample_events import generate_application_events
+from terraform_local import LocalRoot, Terraform, resources_from_outputs, terraform_unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "fixtures" / "aws-samples"
@@ -125,8 +128,11 @@ class LocalService:
         api_port: int = 8000,
         batch_size: int = 100,
         batching_window: float = 1.0,
+        use_terraform: bool = False,
     ) -> None:
         self.aws_port = aws_port
+        self.use_terraform = use_terraform
+        self.terraform_root: LocalRoot | None = None
         self.api_port = api_port
         self.api: subprocess.Popen[bytes] | None = None
         self.keys = KeyStore()
@@ -149,10 +155,24 @@ class LocalService:
 
         self.aws = LocalAws(self.aws_port, log_path=self.log_path("moto"))
         self.endpoint_url = self.aws.start()
-        self.resources = provision(self.endpoint_url)
+        self.resources = self._provision()
         secret_arn = self._store_database_secret()
         self._start_subscriber(secret_arn)
         self._start_api()
+
+    def _provision(self) -> Resources:
+        """Create the bus, rules and queues with Terraform's local root, or directly."""
+        if not self.use_terraform:
+            return provision(self.endpoint_url)
+        _say(
+            "local: applying terraform/environments/local to the emulator "
+            "(builds the functions' zips first; about a minute)"
+        )
+        self.terraform_root = LocalRoot(
+            Terraform(ROOT / ".local" / "terraform"), self.endpoint_url, "audit-log-local"
+        )
+        outputs = self.terraform_root.apply()
+        return resources_from_outputs(outputs, self.endpoint_url)
 
     def _store_database_secret(self) -> str:
         """Put the subscriber's credentials in Secrets Manager, in the shape RDS secrets have."""
@@ -290,10 +310,22 @@ class LocalService:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+        if self.terraform_root is not None:
+            self._remove_terraform_resources(self.terraform_root)
         if self.aws is not None:
             self.aws.stop()
         if self.cluster is not None:
             self.cluster.stop()
+
+    def _remove_terraform_resources(self, root: LocalRoot) -> None:
+        """Destroy what the root created in an adopted emulator; ours takes it all with it."""
+        if self.aws is not None and self.aws.owns_server:
+            root.forget()
+            return
+        try:
+            root.destroy()
+        except RuntimeError as error:
+            _say(f"local: {error}")
 
     def __enter__(self) -> LocalService:
         try:
@@ -487,12 +519,12 @@ def _run_samples(service: LocalService, label: str) -> int:
     return _report(service, published, service.counts(), label)
 
 
-def demo(aws_port: int, api_port: int) -> int:
-    with LocalService(aws_port, api_port) as service:
+def demo(aws_port: int, api_port: int, use_terraform: bool) -> int:
+    with LocalService(aws_port, api_port, use_terraform=use_terraform) as service:
         return _run_samples(service, "demo")
 
 
-def up(aws_port: int, api_port: int) -> int:
+def up(aws_port: int, api_port: int, use_terraform: bool) -> int:
     stop_requested = False
 
     def request_stop(*_: object) -> None:
@@ -502,31 +534,46 @@ def up(aws_port: int, api_port: int) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     # A shell may start a background job with SIGINT ignored; Ctrl-C must still stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    with LocalService(aws_port, api_port) as service:
+    with LocalService(aws_port, api_port, use_terraform=use_terraform) as service:
         assert service.database and service.resources
-        _run_samples(service, "local")
-        database = service.database
-        reader = database.reader
-        _say(
-            "\nlocal: the service is running; Ctrl-C stops it and deletes its data.\n"
-            f"  GraphQL API and explorer   {service.api_url}\n"
-            "    a token for its Authorization header:\n"
-            "      .venv/bin/python scripts/dev_tokens.py mint --tenants acme-corp --role viewer\n"
-            f"  database (read-only role)  postgresql://{reader.user}:{reader.password}"
-            f"@{database.host}:{database.port}/{database.name}\n"
-            f"  AWS emulator               {service.endpoint_url} "
-            f"(bus {service.resources.bus_name}, queue {service.resources.names.queue}, "
-            f"DLQ {service.resources.names.dlq})\n"
-            f"  logs                       {LOG_DIR}\n"
-            f"  more events                .venv/bin/python scripts/stack.py publish --count 100"
-        )
+        resources_file = _resources_file(aws_port)
+        resources_file.write_text(json.dumps(service.resources.to_dict(), indent=2) + "\n")
         try:
-            while not stop_requested:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+            _serve(service, stop_requested=lambda: stop_requested)
+        finally:
+            resources_file.unlink(missing_ok=True)
         _say("local: stopping")
     return 0
+
+
+def _resources_file(aws_port: int) -> Path:
+    """Where `up` keeps the names of what it created, for `publish`."""
+    return LOG_DIR.parent / f"resources-{aws_port}.json"
+
+
+def _serve(service: LocalService, stop_requested: Callable[[], bool]) -> None:
+    assert service.database and service.resources
+    _run_samples(service, "local")
+    database = service.database
+    reader = database.reader
+    _say(
+        "\nlocal: the service is running; Ctrl-C stops it and deletes its data.\n"
+        f"  GraphQL API and explorer   {service.api_url}\n"
+        "    a token for its Authorization header:\n"
+        "      .venv/bin/python scripts/dev_tokens.py mint --tenants acme-corp --role viewer\n"
+        f"  database (read-only role)  postgresql://{reader.user}:{reader.password}"
+        f"@{database.host}:{database.port}/{database.name}\n"
+        f"  AWS emulator               {service.endpoint_url} "
+        f"(bus {service.resources.bus_name}, queue {service.resources.names.queue}, "
+        f"DLQ {service.resources.names.dlq})\n"
+        f"  logs                       {LOG_DIR}\n"
+        f"  more events                .venv/bin/python scripts/stack.py publish --count 100"
+    )
+    try:
+        while not stop_requested():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
 
 
 def publish_more(aws_port: int, count: int) -> int:
@@ -539,10 +586,29 @@ def publish_more(aws_port: int, count: int) -> int:
     # With AWS_ENDPOINT_URL set, start() adopts the running emulator.
     service = LocalService(aws_port)
     service.aws = LocalAws(aws_port)
-    service.resources = provision(service.aws.start())
+    endpoint_url = service.aws.start()
+    resources_file = _resources_file(aws_port)
+    if resources_file.exists():
+        # `up` may have created them with Terraform, under other names than provision's.
+        saved = json.loads(resources_file.read_text())
+        service.resources = Resources(**{**saved, "names": ResourceNames(**saved["names"])})
+    else:
+        service.resources = provision(endpoint_url)
     published = service.publish_application_events(count, invalid_every=0, republish=0)
     _say(f"publish: published {published.application} events to {service.resources.bus_name}")
     return 0
+
+
+def _use_terraform(choice: str, command: str) -> bool:
+    """Decide whether to apply the local Terraform root; explain the decision."""
+    problem = terraform_unavailable()
+    if choice == "yes" and problem:
+        raise SystemExit(f"{command}: --terraform yes, but {problem}")
+    if choice == "auto" and command == "up":
+        if problem:
+            _say(f"local: creating the bus and queues directly, not with Terraform: {problem}")
+        return problem is None
+    return choice == "yes"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -561,10 +627,19 @@ def main(argv: list[str] | None = None) -> int:
         help="port of the GraphQL API on 127.0.0.1 (default: $LOCAL_API_PORT or 8000)",
     )
     parser.add_argument("--count", type=int, default=100, help="events to publish (publish)")
+    parser.add_argument(
+        "--terraform",
+        choices=["auto", "yes", "no"],
+        default=os.environ.get("LOCAL_TERRAFORM", "auto"),
+        help="create the bus and queues by applying terraform/environments/local (up and demo); "
+        "auto: for up, when terraform and TF_PLUGIN_DIR are there (default: $LOCAL_TERRAFORM "
+        "or auto)",
+    )
     args = parser.parse_args(argv)
+    use_terraform = _use_terraform(args.terraform, args.command)
     commands = {
-        "demo": lambda: demo(args.aws_port, args.api_port),
-        "up": lambda: up(args.aws_port, args.api_port),
+        "demo": lambda: demo(args.aws_port, args.api_port, use_terraform),
+        "up": lambda: up(args.aws_port, args.api_port, use_terraform),
         "publish": lambda: publish_more(args.aws_port, args.count),
     }
     try:

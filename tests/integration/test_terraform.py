@@ -9,101 +9,36 @@ TF_PLUGIN_DIR the tests are skipped.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from localaws import count_messages
-from package_functions import build
 from poller import SqsPoller
 from publish import put_events
 from samples import valid_detail
+from terraform_local import (
+    TERRAFORM_DIR,
+    LocalRoot,
+    Terraform,
+    resources_from_outputs,
+    terraform_unavailable,
+)
 
 pytestmark = pytest.mark.integration
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-TERRAFORM_DIR = REPOSITORY / "terraform"
 MODULES = sorted(path.name for path in (TERRAFORM_DIR / "modules").iterdir() if path.is_dir())
 ROOTS = sorted(path.name for path in (TERRAFORM_DIR / "environments").iterdir() if path.is_dir())
 TESTED_MODULES = [name for name in MODULES if (TERRAFORM_DIR / "modules" / name / "tests").is_dir()]
-COMMAND_TIMEOUT_SECONDS = 600
-
-
-class Terraform:
-    """Runs terraform offline, with a data directory per configuration outside the repository."""
-
-    def __init__(self, executable: str, plugin_dir: str, work_dir: Path) -> None:
-        self.executable = executable
-        self.plugin_dir = plugin_dir
-        self.work_dir = work_dir
-        self._initialised: dict[tuple[Path, tuple[str, ...]], Path] = {}
-        cli_config = work_dir / "terraformrc"
-        cli_config.write_text("disable_checkpoint = true\n")
-        self.environment = {
-            **os.environ,
-            "TF_CLI_CONFIG_FILE": str(cli_config),
-            "CHECKPOINT_DISABLE": "1",
-            "TF_IN_AUTOMATION": "1",
-            "TF_INPUT": "0",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-
-    def run(
-        self, directory: Path, *arguments: str, data_dir: Path | None = None, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        environment = dict(self.environment)
-        if data_dir is not None:
-            environment["TF_DATA_DIR"] = str(data_dir)
-        result = subprocess.run(
-            [self.executable, f"-chdir={directory}", *arguments, "-no-color"],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=COMMAND_TIMEOUT_SECONDS,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            pytest.fail(
-                f"terraform {' '.join(arguments)} in {directory} failed "
-                f"(exit code {result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-            )
-        return result
-
-    def init(self, directory: Path, *extra: str) -> Path:
-        """Initialise from the plugin mirror once; return the data directory to use with it."""
-        key = (directory, extra)
-        if key in self._initialised:
-            return self._initialised[key]
-        relative = directory.relative_to(TERRAFORM_DIR)
-        data_dir = self.work_dir / "data" / str(relative).replace("/", "_")
-        arguments = ["init", "-input=false", f"-plugin-dir={self.plugin_dir}", *extra]
-        # A root's committed lock file must already match the mirror.
-        if directory.parent.name == "environments":
-            arguments.append("-lockfile=readonly")
-        self.run(directory, *arguments, data_dir=data_dir)
-        self._initialised[key] = data_dir
-        return data_dir
 
 
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
-    executable = shutil.which("terraform")
-    if executable is None:
-        pytest.skip("terraform is not on PATH; install Terraform 1.11 or later")
-    plugin_dir = os.environ.get("TF_PLUGIN_DIR")
-    if not plugin_dir or not Path(plugin_dir).is_dir():
-        pytest.skip(
-            "TF_PLUGIN_DIR does not name a provider mirror folder; set it to a folder with "
-            "registry.terraform.io/hashicorp/aws inside (.ci/run finds one)"
-        )
-    return Terraform(executable, plugin_dir, tmp_path_factory.mktemp("terraform"))
+    problem = terraform_unavailable()
+    if problem:
+        pytest.skip(problem)
+    return Terraform(tmp_path_factory.mktemp("terraform"))
 
 
 def test_terraform_files_formatted(terraform):
@@ -137,27 +72,13 @@ def test_module_terraform_tests_pass(terraform, module):
 
 
 @pytest.fixture(scope="module")
-def applied_local_root(terraform, local_aws, tmp_path_factory) -> Any:
+def applied_local_root(terraform, local_aws) -> Any:
     """The local root applied to the session's moto server; destroyed after the module."""
-    tmp_path = tmp_path_factory.mktemp("local-root")
-    packages = tmp_path / "packages"
-    for function in ("subscriber", "graphql_api"):
-        build(function, packages)
-    directory = TERRAFORM_DIR / "environments" / "local"
-    state = tmp_path / "terraform.tfstate"
-    data_dir = terraform.init(directory, "-reconfigure", f"-backend-config=path={state}")
-    variables = [
-        f"-var=endpoint={local_aws.endpoint_url}",
-        f"-var=packages_dir={packages}",
-        f"-var=name_prefix=tf-{uuid.uuid4().hex[:8]}",
-    ]
-    terraform.run(directory, "apply", "-auto-approve", *variables, data_dir=data_dir)
+    root = LocalRoot(terraform, local_aws.endpoint_url, name_prefix=f"tf-{uuid.uuid4().hex[:8]}")
     try:
-        output = terraform.run(directory, "output", "-json", data_dir=data_dir).stdout
-        yield {name: value["value"] for name, value in json.loads(output).items()}
+        yield root.apply()
     finally:
-        terraform.run(directory, "destroy", "-auto-approve", *variables, data_dir=data_dir)
-        assert json.loads(state.read_text())["resources"] == []
+        root.destroy()
 
 
 def test_local_root_stores_published_events(
@@ -208,5 +129,10 @@ def test_local_root_creates_emulated_resources(applied_local_root, local_aws):
         secrets.get_secret_value(SecretId=outputs["secret_arns"]["cursor_key"])["SecretString"]
     )
     assert len(cursor["key"]) == 64
+    resources = resources_from_outputs(outputs, local_aws.endpoint_url)
+    assert resources.queue_arn == outputs["queue_arn"]
+    assert resources.dlq_arn.endswith(resources.names.dlq)
+    assert resources.max_receive_count == 5
+    assert resources.visibility_timeout_seconds == 180
     acl = local_aws.client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]
     assert outputs["web_acl_arn"] in [entry["ARN"] for entry in acl]

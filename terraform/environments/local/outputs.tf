@@ -3,6 +3,16 @@ output "bus_name" {
   value       = module.event_bus.bus_name
 }
 
+output "bus_arn" {
+  description = "ARN of the custom audit bus."
+  value       = module.event_bus.bus_arn
+}
+
+output "rule_arns" {
+  description = "Rule ARNs by pattern name."
+  value       = module.event_bus.rule_arns
+}
+
 output "rule_names" {
   description = "Rules by pattern name."
   value       = module.event_bus.rule_names
