@@ -171,9 +171,10 @@ class Subscriber:
         handler.settings.cache_clear()
         handler.store.cache_clear()
         self.log = log_path.open("a", encoding="utf-8")
+        self._replaced: list[tuple[logging.StreamHandler, Any]] = []
         for log_handler in logging.getLogger("audit-subscriber").handlers:
             if isinstance(log_handler, logging.StreamHandler):
-                log_handler.setStream(self.log)
+                self._replaced.append((log_handler, log_handler.setStream(self.log)))
 
     def invoke(self, event: dict[str, Any]) -> float:
         """Run the handler once; return its wall time in seconds."""
@@ -202,6 +203,8 @@ class Subscriber:
         self.handler.store().close()
         self.handler.settings.cache_clear()
         self.handler.store.cache_clear()
+        for log_handler, stream in self._replaced:
+            log_handler.setStream(stream)
         self.log.close()
 
 
