@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import report
-from benchmarks.cluster import bench_database, server_version
+from benchmarks.cluster import bench_database, server_version, settings_line
 from benchmarks.machine import Machine, describe_machine
 from benchmarks.stats import median
 
@@ -42,6 +42,7 @@ class Run:
                 f"Command: `{self.command}` ({self.label} size; this section took {elapsed:.0f} s)",
                 "",
                 *self.machine.lines(),
+                settings_line(),
             ]
         )
         report.write_block(self.output, self.label, section, heading, f"{header}\n\n{body}")
@@ -102,6 +103,187 @@ def run_ingest(run: Run, plan: Any) -> None:
     run.write("ingest", "## Ingest", body, time.monotonic() - started)
 
 
+# -- query ----------------------------------------------------------------------------
+
+FIRST_PAGE_TARGET_MS = 20.0
+DEEP_PAGE_TARGET_RATIO = 1.5
+
+
+def run_query(run: Run, plan: Any) -> None:
+    from benchmarks import query, query_data
+
+    started = time.monotonic()
+    with bench_database() as (_, database):
+        run.describe(database)
+        data = query_data.generate(database, plan.events, run.say)
+        run.say(
+            f"query: {data.events:,} events, {data.table_bytes / 2**30:.1f} GiB, "
+            f"in {data.seconds:.0f} s"
+        )
+        query.check_cursor_walk(database, data)
+        plans = query.explain_plans(database, data)
+        populations, skipped = query.measure(
+            database, data, plan.query_samples, plan.count_samples, run.say
+        )
+    body = "\n\n".join(
+        [
+            _data_paragraph(data, skipped),
+            _targets_paragraph(populations),
+            *(_latency_table(name, timings) for name, timings in populations.items()),
+            _deep_page_table(populations),
+            _plans_table(plans),
+        ]
+    )
+    run.write("query", "## Query", body, time.monotonic() - started)
+
+
+def _data_paragraph(data: Any, skipped: int) -> str:
+    from benchmarks import query
+
+    return (
+        f"{data.events:,} events generated inside PostgreSQL in {data.seconds:.0f} s "
+        f"(benchmarks/query_data.py), from {data.start:%Y-%m-%d} to {data.end:%Y-%m-%d}: "
+        "100 tenants (the largest holds about 15%, the smallest about 0.2%), in six monthly "
+        f"partitions of the {data.partitions} that pg_partman keeps (retention, future months "
+        f"and the default partition), {data.table_bytes / 2**30:.1f} GiB with indexes. "
+        "Each sample draws a tenant, "
+        f"a window of {query.WINDOW.days} days ending in the last 60 days of data, and "
+        "filter values: an actor id (most users are rare), an action prefix, a target id "
+        "(a few events each). Page 100 uses "
+        f"{query.DEEP_WINDOW.days}-day windows, so that small tenants have 5,000 rows; "
+        f"{skipped} draws with fewer were skipped. Pages hold {query.PAGE_SIZE} events and "
+        "the query asks for one more, as the resolver does. Latencies in milliseconds."
+    )
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "missed"
+
+
+def _targets_paragraph(populations: dict[str, Any]) -> str:
+    lines = []
+    for name, timings in populations.items():
+        first = timings.latency("database", "first_page")
+        deep = timings.latency("database", "deep_page")
+        deep_first = report_latency(timings.deep_first)
+        if first is None or deep is None or deep_first is None:
+            continue
+        median_ratio = deep.p50 / deep_first.p50
+        tail_ratio = deep.p99 / deep_first.p99
+        within = max(median_ratio, tail_ratio) <= DEEP_PAGE_TARGET_RATIO
+        lines.append(
+            f"- {name}: first page p99 at the database {report.ms(first.p99)} ms, target "
+            f"under {FIRST_PAGE_TARGET_MS:.0f} ms: {_verdict(first.p99 < FIRST_PAGE_TARGET_MS)}. "
+            f"Page 100 by cursor takes {median_ratio:.2f} times page 1 of the same windows at "
+            f"p50 ({report.ms(deep.p50)} against {report.ms(deep_first.p50)} ms) and "
+            f"{tail_ratio:.2f} times at p99 ({report.ms(deep.p99)} against "
+            f"{report.ms(deep_first.p99)} ms), target at most {DEEP_PAGE_TARGET_RATIO} times: "
+            f"{_verdict(within)}."
+        )
+    return "Targets:\n\n" + "\n".join(lines)
+
+
+def report_latency(seconds: list[float]) -> Any:
+    from benchmarks.stats import Latency
+
+    return Latency.of(seconds) if seconds else None
+
+
+def _latency_table(population: str, timings: Any) -> str:
+    from benchmarks import query
+
+    rows = []
+    for label, kind in query.KINDS:
+        database = timings.latency("database", kind)
+        resolver = timings.latency("resolver", kind)
+        cells = [label, str(database.samples if database else 0)]
+        for latency in (database, resolver):
+            if latency is None:
+                cells += ["n/a", "n/a", "n/a"]
+            else:
+                cells += [report.ms(latency.p50), report.ms(latency.p95), report.ms(latency.p99)]
+        rows.append(cells)
+    header = [
+        "query",
+        "samples",
+        "db p50",
+        "db p95",
+        "db p99",
+        "resolver p50",
+        "resolver p95",
+        "resolver p99",
+    ]
+    return f"{population.capitalize()}:\n\n" + report.table(header, rows)
+
+
+def _deep_page_table(populations: dict[str, Any]) -> str:
+    rows = []
+    for name, timings in populations.items():
+        first = report_latency(timings.deep_first)
+        deep = timings.latency("database", "deep_page")
+        offset = timings.latency("database", "offset_page")
+        if first is None or deep is None or offset is None:
+            continue
+        rows.append(
+            [
+                name,
+                report.ms(first.p50),
+                report.ms(deep.p50),
+                report.ms(offset.p50),
+                f"{deep.p50 / first.p50:.2f}",
+                f"{offset.p50 / first.p50:.1f}",
+            ]
+        )
+    return (
+        "Page 100 against page 1 of the same samples, at the database (p50 in ms, and "
+        "ratios to page 1):\n\n"
+        + report.table(
+            [
+                "population",
+                "page 1",
+                "page 100 by cursor",
+                "page 100 by OFFSET",
+                "cursor / page 1",
+                "OFFSET / page 1",
+            ],
+            rows,
+        )
+    )
+
+
+def _plans_table(plans: list[tuple[str, Any]]) -> str:
+    rows = [
+        [
+            label,
+            summary.shape(),
+            ", ".join(summary.indexes) or "none",
+            f"{summary.partitions_scanned} of {summary.partitions_total}",
+            report.count(summary.rows_read),
+            report.count(summary.buffers),
+            report.ms(summary.execution_ms),
+        ]
+        for label, summary in plans
+    ]
+    return (
+        "Plans for the largest tenant, from EXPLAIN (ANALYZE, BUFFERS) as the reader role; "
+        "rows read counts the rows the scans returned or filtered out, buffers the shared "
+        "blocks hit or read:\n\n"
+        + report.table(
+            [
+                "query",
+                "plan nodes",
+                "indexes",
+                "partitions scanned",
+                "rows read",
+                "buffers",
+                "execution ms",
+            ],
+            rows,
+        )
+    )
+
+
 RUNNERS: dict[str, Callable[[Run, Any], None]] = {
     "ingest": run_ingest,
+    "query": run_query,
 }
