@@ -283,7 +283,98 @@ def _plans_table(plans: list[tuple[str, Any]]) -> str:
     )
 
 
+# -- cold start -----------------------------------------------------------------------
+
+
+def run_cold_start(run: Run, plan: Any) -> None:
+    from benchmarks.cold_start import run_cold_starts
+
+    started = time.monotonic()
+    if run.machine is None:
+        run.machine = describe_machine("PostgreSQL not used")
+    results = run_cold_starts(plan.cold_runs, run.say, run.work_dir if run.profile else None)
+    rows = []
+    for result in results:
+        target = result.function.target_ms
+        rows.append(
+            [
+                result.function.name,
+                report.ms(result.source_median),
+                report.ms(result.bytecode_median),
+                report.ms(median(result.process_ms)),
+                f"under {target:.0f}: without bytecode {_verdict(result.source_median < target)}, "
+                f"with {_verdict(result.bytecode_median < target)}",
+                f"{result.installed_bytes / 2**20:.1f}",
+                f"{result.zip_bytes / 2**20:.1f}",
+            ]
+        )
+    body = "\n\n".join(
+        [
+            f"Median of {plan.cold_runs} fresh processes per function, in milliseconds: the "
+            "import of the handler module and its once-per-container work (settings; for the "
+            "GraphQL API also the schema, the cursor key and the connection holder), timed "
+            "inside the process. Without bytecode every module is compiled at import, as from "
+            "a zip without .pyc files; with bytecode the .pyc files are in the package. The "
+            "process column is the whole interpreter run without bytecode, start-up included. "
+            "scripts/package_functions.py is not on this branch, so the sizes are of a "
+            "`pip install --target` of the function's requirements.txt plus its code and "
+            "functions/common (boto3 excluded, as the Lambda runtime has it), and the zip is "
+            "that folder deflated by benchmarks/cold_start.py.",
+            report.table(
+                [
+                    "function",
+                    "without bytecode",
+                    "with bytecode",
+                    "process",
+                    "target ms",
+                    "installed MiB",
+                    "zip MiB",
+                ],
+                rows,
+            ),
+        ]
+    )
+    run.write("cold-start", "## Cold start", body, time.monotonic() - started)
+
+
+# -- end to end -----------------------------------------------------------------------
+
+
+def run_end_to_end(run: Run, plan: Any) -> None:
+    from benchmarks.end_to_end import run_end_to_end as measure
+    from benchmarks.stats import Latency
+
+    started = time.monotonic()
+    if run.machine is None:
+        run.machine = describe_machine("PostgreSQL 15 of scripts/localpg.py")
+    result = measure(plan.e2e_samples, run.say)
+    rows = []
+    for label, values in (
+        ("PutEvents call", result.put_seconds),
+        ("PutEvents to stored", result.stored_seconds),
+        ("PutEvents to returned by the API", result.returned_seconds),
+    ):
+        latency = Latency.of(values)
+        rows.append(
+            [label, report.ms(latency.p50), report.ms(latency.p95), report.ms(latency.maximum)]
+        )
+    body = "\n\n".join(
+        [
+            f"{plan.e2e_samples} events published one at a time on the local stack "
+            "(scripts/stack.py's LocalService on free ports: moto, the subscriber behind "
+            "scripts/poller.py with batches of up to 10 and no batching window, the GraphQL "
+            "server behind the JWT authorizer). The benchmark polls the database every 5 ms "
+            "until the event is stored, then reads it through the API over HTTP; in "
+            "milliseconds from the start of the PutEvents call.",
+            report.table(["step", "p50", "p95", "max"], rows),
+        ]
+    )
+    run.write("end-to-end", "## End to end", body, time.monotonic() - started)
+
+
 RUNNERS: dict[str, Callable[[Run, Any], None]] = {
     "ingest": run_ingest,
     "query": run_query,
+    "cold-start": run_cold_start,
+    "end-to-end": run_end_to_end,
 }

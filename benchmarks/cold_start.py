@@ -1,0 +1,259 @@
+"""Cold start: each function's import and initialisation in a fresh process, and its size.
+
+scripts/package_functions.py (the Lambda zips) is not on this branch, so
+each function is installed the way such a zip is made: its requirements
+with `pip install --target` into a temporary folder (boto3 is not in them:
+the Lambda runtime provides it), then the function's package and
+functions/common copied beside them. The size is that folder's, and the
+zip is this module's deflated zip of it, not the project's packaging.
+
+Each measurement is a new interpreter, isolated from the virtual
+environment (-I -S), whose sys.path is the package folder and the standard
+library, as in Lambda. It times, with perf_counter inside the process, the
+import of the handler module and the work the function does once per
+container (settings, the compiled schema). Two cases:
+
+* without bytecode: every module is compiled at import (-B and an empty
+  pycache prefix), as for a zip without .pyc files, because Lambda's
+  /var/task is read-only and the compiled code is never kept;
+* with bytecode: .pyc files compiled into the folder beforehand, as for a
+  zip that ships them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.machine import ROOT
+from benchmarks.stats import median
+
+ENVIRONMENT = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_LAMBDA_FUNCTION_NAME": "audit-bench",
+    "DB_HOST": "127.0.0.1",
+    "DB_USER": "bench",
+    "DB_PASSWORD": "bench",
+    "DB_SSLMODE": "disable",
+    "CURSOR_SECRET": "benchmark-cursor-secret-0123456789abcdef",
+    "JWT_ISSUER": "https://issuer.invalid/",
+    "JWT_AUDIENCE": "audit-log",
+    "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
+}
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    package: str
+    # Python run after the import: the once-per-container work of the handler.
+    init: str
+    target_ms: float
+
+
+FUNCTIONS = (
+    Function(
+        "subscriber",
+        "subscriber",
+        "from subscriber import handler\nhandler.settings()",
+        300,
+    ),
+    Function(
+        "authorizer",
+        "authorizer",
+        "from authorizer import handler\nhandler.authorizer()",
+        300,
+    ),
+    Function(
+        "graphql_api",
+        "graphql_api",
+        "from graphql_api import appsync\n"
+        "appsync.context.settings()\n"
+        "appsync.context.cursor_key()\n"
+        "appsync.context.database()",
+        600,
+    ),
+)
+
+PROBE = """
+import sys, time
+started = time.perf_counter()
+sys.path.insert(0, {folder!r})
+{init}
+elapsed = time.perf_counter() - started
+missing = sorted(name for name in ("boto3", "botocore") if name in sys.modules)
+import json
+print(json.dumps({{"seconds": elapsed, "modules": len(sys.modules), "boto3": missing}}))
+"""
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    function: Function
+    installed_bytes: int
+    zip_bytes: int
+    source_ms: list[float]
+    bytecode_ms: list[float]
+    process_ms: list[float]
+    modules: int
+
+    @property
+    def source_median(self) -> float:
+        return median(self.source_ms)
+
+    @property
+    def bytecode_median(self) -> float:
+        return median(self.bytecode_ms)
+
+
+def install(function: Function, folder: Path) -> None:
+    """pip install the function's requirements into `folder`; copy its code beside them."""
+    requirements = ROOT / "functions" / function.name / "requirements.txt"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(folder),
+            "--requirement",
+            str(requirements),
+        ],
+        check=True,
+    )
+    shutil.copytree(
+        ROOT / "functions" / function.name / function.package,
+        folder / function.package,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copytree(
+        ROOT / "functions" / "common" / "audit_common",
+        folder / "audit_common",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def zip_bytes(folder: Path, destination: Path) -> int:
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(folder))
+    return destination.stat().st_size
+
+
+def _probe(
+    function: Function, folder: Path, *, bytecode: bool, prefix: Path
+) -> tuple[float, float, dict]:
+    """Run one fresh interpreter; return (import and init ms, process wall ms, its report)."""
+    code = PROBE.format(folder=str(folder), init=function.init)
+    options = ["-I", "-S"] + ([] if bytecode else ["-B", "-X", f"pycache_prefix={prefix}"])
+    environment = {"PATH": os.environ.get("PATH", ""), **ENVIRONMENT}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, *options, "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=folder,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{function.name} failed to start: {result.stderr.strip()}")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return report["seconds"] * 1000, wall * 1000, report
+
+
+def measure(function: Function, runs: int, work: Path, say: Callable[[str], None]) -> ColdStart:
+    folder = work / function.name
+    say(f"cold start: installing {function.name} into {folder}")
+    install(function, folder)
+    installed = folder_bytes(folder)
+    zipped = zip_bytes(folder, work / f"{function.name}.zip")
+    empty_prefix = work / f"{function.name}-no-pycache"
+    source, process = [], []
+    modules = 0
+    for _ in range(runs + 1):
+        shutil.rmtree(empty_prefix, ignore_errors=True)
+        seconds, wall, report = _probe(function, folder, bytecode=False, prefix=empty_prefix)
+        if report["boto3"]:
+            raise RuntimeError(f"{function.name} imported {report['boto3']} at start")
+        source.append(seconds)
+        process.append(wall)
+        modules = report["modules"]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(folder)], check=True)
+    bytecode = [
+        _probe(function, folder, bytecode=True, prefix=empty_prefix)[0] for _ in range(runs + 1)
+    ]
+    # The first run of each kind warms the file cache and is left out.
+    return ColdStart(
+        function=function,
+        installed_bytes=installed,
+        zip_bytes=zipped,
+        source_ms=source[1:],
+        bytecode_ms=bytecode[1:],
+        process_ms=process[1:],
+        modules=modules,
+    )
+
+
+def import_profile(function: Function, folder: Path) -> str:
+    """Return `python -X importtime` for the function, slowest imports first (cumulative µs)."""
+    code = PROBE.format(folder=str(folder), init=function.init)
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", ""), **ENVIRONMENT},
+        cwd=folder,
+        check=True,
+    )
+    rows = []
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        parts = line.removeprefix("import time:").split("|")
+        try:
+            rows.append((int(parts[1]), int(parts[0]), parts[2].rstrip()))
+        except ValueError:
+            continue
+    rows.sort(reverse=True)
+    return "\n".join(f"{cumulative:>9} {own:>9} {name}" for cumulative, own, name in rows[:60])
+
+
+def run_cold_starts(
+    runs: int, say: Callable[[str], None], profile_dir: Path | None = None
+) -> list[ColdStart]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="audit-cold-") as temporary:
+        work = Path(temporary)
+        for function in FUNCTIONS:
+            result = measure(function, runs, work, say)
+            say(
+                f"cold start: {function.name}: {result.source_median:.0f} ms without bytecode, "
+                f"{result.bytecode_median:.0f} ms with, zip {result.zip_bytes / 2**20:.1f} MiB"
+            )
+            if profile_dir is not None:
+                path = profile_dir / f"importtime-{function.name}.txt"
+                path.write_text(import_profile(function, work / function.name), encoding="utf-8")
+                say(f"cold start: wrote {path}")
+            results.append(result)
+    return results
