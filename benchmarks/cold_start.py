@@ -13,9 +13,11 @@ library, as in Lambda. It times, with perf_counter inside the process, the
 import of the handler module and the work the function does once per
 container (settings, the compiled schema). Two cases:
 
-* without bytecode: every module is compiled at import (-B and an empty
-  pycache prefix), as for a zip without .pyc files, because Lambda's
-  /var/task is read-only and the compiled code is never kept;
+* without bytecode: every module of the package folder is compiled at
+  import (no .pyc files there, and -B so that none are written), as for a
+  zip without them, because Lambda's /var/task is read-only and the
+  compiled code is never kept; the standard library's .pyc files are used,
+  as the Lambda runtime ships them;
 * with bytecode: .pyc files compiled into the folder beforehand, as for a
   zip that ships them.
 """
@@ -119,7 +121,7 @@ class ColdStart:
 def install(function: Function, folder: Path) -> None:
     """pip install the function's requirements into `folder`; copy its code beside them."""
     requirements = ROOT / "functions" / function.name / "requirements.txt"
-    subprocess.run(
+    result = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -133,8 +135,12 @@ def install(function: Function, folder: Path) -> None:
             "--requirement",
             str(requirements),
         ],
-        check=True,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"pip install for {function.name} failed: {result.stderr}")
     shutil.copytree(
         ROOT / "functions" / function.name / function.package,
         folder / function.package,
@@ -159,12 +165,10 @@ def zip_bytes(folder: Path, destination: Path) -> int:
     return destination.stat().st_size
 
 
-def _probe(
-    function: Function, folder: Path, *, bytecode: bool, prefix: Path
-) -> tuple[float, float, dict]:
+def _probe(function: Function, folder: Path, *, bytecode: bool) -> tuple[float, float, dict]:
     """Run one fresh interpreter; return (import and init ms, process wall ms, its report)."""
     code = PROBE.format(folder=str(folder), init=function.init)
-    options = ["-I", "-S"] + ([] if bytecode else ["-B", "-X", f"pycache_prefix={prefix}"])
+    options = ["-I", "-S"] + ([] if bytecode else ["-B"])
     environment = {"PATH": os.environ.get("PATH", ""), **ENVIRONMENT}
     started = time.perf_counter()
     result = subprocess.run(
@@ -188,21 +192,19 @@ def measure(function: Function, runs: int, work: Path, say: Callable[[str], None
     install(function, folder)
     installed = folder_bytes(folder)
     zipped = zip_bytes(folder, work / f"{function.name}.zip")
-    empty_prefix = work / f"{function.name}-no-pycache"
+    if any(folder.rglob("*.pyc")):
+        raise RuntimeError(f"{folder} holds .pyc files; it must start without them")
     source, process = [], []
     modules = 0
     for _ in range(runs + 1):
-        shutil.rmtree(empty_prefix, ignore_errors=True)
-        seconds, wall, report = _probe(function, folder, bytecode=False, prefix=empty_prefix)
+        seconds, wall, report = _probe(function, folder, bytecode=False)
         if report["boto3"]:
             raise RuntimeError(f"{function.name} imported {report['boto3']} at start")
         source.append(seconds)
         process.append(wall)
         modules = report["modules"]
     subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(folder)], check=True)
-    bytecode = [
-        _probe(function, folder, bytecode=True, prefix=empty_prefix)[0] for _ in range(runs + 1)
-    ]
+    bytecode = [_probe(function, folder, bytecode=True)[0] for _ in range(runs + 1)]
     # The first run of each kind warms the file cache and is left out.
     return ColdStart(
         function=function,
