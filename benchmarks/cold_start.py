@@ -1,32 +1,26 @@
 """Cold start: each function's import and initialisation in a fresh process, and its size.
 
-scripts/package_functions.py (the Lambda zips) is not on this branch, so
-each function is installed the way such a zip is made: its requirements
-with `pip install --target` into a temporary folder (boto3 is not in them:
-the Lambda runtime provides it), then the function's package and
-functions/common copied beside them. The size is that folder's, and the
-zip is this module's deflated zip of it, not the project's packaging.
+Each function's zip is built by scripts/package_functions.py, as it is
+deployed, and once more without its .pyc files, and both are unpacked into
+temporary folders.
 
 Each measurement is a new interpreter, isolated from the virtual
 environment (-I -S), whose sys.path is the package folder and the standard
 library, as in Lambda. It times, with perf_counter inside the process, the
 import of the handler module and the work the function does once per
-container (settings, the compiled schema). Two cases:
+container (settings, the compiled schema), with -B because Lambda's
+/var/task is read-only and nothing compiled there is kept. Two cases:
 
-* without bytecode: every module of the package folder is compiled at
-  import (no .pyc files there, and -B so that none are written), as for a
-  zip without them, because Lambda's /var/task is read-only and the
-  compiled code is never kept; the standard library's .pyc files are used,
-  as the Lambda runtime ships them;
-* with bytecode: .pyc files compiled into the folder beforehand, as for a
-  zip that ships them.
+* as deployed: the zip's unchecked-hash .pyc files are loaded;
+* without bytecode: every module of the zip is compiled at each import, as
+  it was before the zips held .pyc files; the standard library's .pyc
+  files are used in both, as the Lambda runtime ships them.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.machine import ROOT
+from package_functions import build
+
 from benchmarks.stats import median
 
 ENVIRONMENT = {
@@ -104,6 +99,7 @@ class ColdStart:
     function: Function
     installed_bytes: int
     zip_bytes: int
+    source_zip_bytes: int
     source_ms: list[float]
     bytecode_ms: list[float]
     process_ms: list[float]
@@ -118,57 +114,25 @@ class ColdStart:
         return median(self.bytecode_ms)
 
 
-def install(function: Function, folder: Path) -> None:
-    """pip install the function's requirements into `folder`; copy its code beside them."""
-    requirements = ROOT / "functions" / function.name / "requirements.txt"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-compile",
-            "--target",
-            str(folder),
-            "--requirement",
-            str(requirements),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"pip install for {function.name} failed: {result.stderr}")
-    shutil.copytree(
-        ROOT / "functions" / function.name / function.package,
-        folder / function.package,
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    shutil.copytree(
-        ROOT / "functions" / "common" / "audit_common",
-        folder / "audit_common",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+def unpack(function: Function, work: Path, *, bytecode: bool) -> tuple[Path, int]:
+    """Build the function's zip as deployed and unpack it; return the folder and zip size."""
+    kind = "bytecode" if bytecode else "source"
+    built = build(function.name, work / f"zips-{kind}", bytecode=bytecode)
+    folder = work / f"{function.name}-{kind}"
+    with zipfile.ZipFile(built.path) as archive:
+        archive.extractall(folder)
+    return folder, built.size_bytes
 
 
 def folder_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
-def zip_bytes(folder: Path, destination: Path) -> int:
-    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.write(path, path.relative_to(folder))
-    return destination.stat().st_size
-
-
-def _probe(function: Function, folder: Path, *, bytecode: bool) -> tuple[float, float, dict]:
+def _probe(function: Function, folder: Path) -> tuple[float, float, dict]:
     """Run one fresh interpreter; return (import and init ms, process wall ms, its report)."""
     code = PROBE.format(folder=str(folder), init=function.init)
-    options = ["-I", "-S"] + ([] if bytecode else ["-B"])
+    # -B: /var/task is read-only, so nothing compiled at import is ever kept.
+    options = ["-I", "-S", "-B"]
     environment = {"PATH": os.environ.get("PATH", ""), **ENVIRONMENT}
     started = time.perf_counter()
     result = subprocess.run(
@@ -187,29 +151,28 @@ def _probe(function: Function, folder: Path, *, bytecode: bool) -> tuple[float, 
 
 
 def measure(function: Function, runs: int, work: Path, say: Callable[[str], None]) -> ColdStart:
-    folder = work / function.name
-    say(f"cold start: installing {function.name} into {folder}")
-    install(function, folder)
-    installed = folder_bytes(folder)
-    zipped = zip_bytes(folder, work / f"{function.name}.zip")
-    if any(folder.rglob("*.pyc")):
-        raise RuntimeError(f"{folder} holds .pyc files; it must start without them")
-    source, process = [], []
+    say(f"cold start: building {function.name}'s zip with and without bytecode")
+    source_folder, source_zip = unpack(function, work, bytecode=False)
+    folder, zipped = unpack(function, work, bytecode=True)
+    if any(source_folder.rglob("*.pyc")) or not any(folder.rglob("*.pyc")):
+        raise RuntimeError(f"{function.name}: the zips do not differ in their .pyc files")
+    source, process, bytecode = [], [], []
     modules = 0
     for _ in range(runs + 1):
-        seconds, wall, report = _probe(function, folder, bytecode=False)
+        seconds, wall, report = _probe(function, source_folder)
         if report["boto3"]:
             raise RuntimeError(f"{function.name} imported {report['boto3']} at start")
         source.append(seconds)
-        process.append(wall)
         modules = report["modules"]
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(folder)], check=True)
-    bytecode = [_probe(function, folder, bytecode=True)[0] for _ in range(runs + 1)]
+        seconds, wall, _ = _probe(function, folder)
+        bytecode.append(seconds)
+        process.append(wall)
     # The first run of each kind warms the file cache and is left out.
     return ColdStart(
         function=function,
-        installed_bytes=installed,
+        installed_bytes=folder_bytes(folder),
         zip_bytes=zipped,
+        source_zip_bytes=source_zip,
         source_ms=source[1:],
         bytecode_ms=bytecode[1:],
         process_ms=process[1:],
@@ -255,7 +218,8 @@ def run_cold_starts(
             )
             if profile_dir is not None:
                 path = profile_dir / f"importtime-{function.name}.txt"
-                path.write_text(import_profile(function, work / function.name), encoding="utf-8")
+                folder = work / f"{function.name}-bytecode"
+                path.write_text(import_profile(function, folder), encoding="utf-8")
                 say(f"cold start: wrote {path}")
             results.append(result)
     return results
