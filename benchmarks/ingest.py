@@ -149,12 +149,7 @@ def ceiling_rows(bodies: list[str], settings: Any) -> str:
 
 def subscriber_environment(database: AuditDatabase) -> dict[str, str]:
     return {
-        "DB_HOST": database.host,
-        "DB_PORT": str(database.port),
-        "DB_NAME": database.name,
-        "DB_USER": database.writer.user,
-        "DB_PASSWORD": database.writer.password,
-        "DB_SSLMODE": "disable",
+        **database.environment(database.writer),
         "POWERTOOLS_SERVICE_NAME": "audit-subscriber",
         "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
     }

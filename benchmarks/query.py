@@ -206,12 +206,7 @@ class Resolvers:
     def __init__(self, database: AuditDatabase) -> None:
         os.environ.update(
             {
-                "DB_HOST": database.host,
-                "DB_PORT": str(database.port),
-                "DB_NAME": database.name,
-                "DB_USER": database.reader.user,
-                "DB_PASSWORD": database.reader.password,
-                "DB_SSLMODE": "disable",
+                **database.environment(database.reader),
                 "ENVIRONMENT": "dev",
                 "CURSOR_SECRET": CURSOR_SECRET,
             }
