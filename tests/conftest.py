@@ -176,12 +176,7 @@ def subscriber(
 ) -> Iterator[SubscriberUnderTest]:
     database = audit_db.database
     environment = {
-        "DB_HOST": database.host,
-        "DB_PORT": str(database.port),
-        "DB_NAME": database.name,
-        "DB_USER": database.writer.user,
-        "DB_PASSWORD": database.writer.password,
-        "DB_SSLMODE": "disable",
+        **database.environment(database.writer),
         "AWS_ACCOUNT_TENANTS": '{"999999999999": "tenant-nine", "*": "platform"}',
         "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
     }
@@ -268,12 +263,7 @@ def api_environment(audit_db: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> 
 
     database = audit_db.database
     environment = {
-        "DB_HOST": database.host,
-        "DB_PORT": str(database.port),
-        "DB_NAME": database.name,
-        "DB_USER": database.reader.user,
-        "DB_PASSWORD": database.reader.password,
-        "DB_SSLMODE": "disable",
+        **database.environment(database.reader),
         "ENVIRONMENT": "dev",
         "CURSOR_SECRET": CURSOR_SECRET,
     }

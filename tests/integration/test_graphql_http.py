@@ -44,12 +44,7 @@ def server_url(migrated_database, keys) -> Iterator[str]:
             [str(ROOT / "functions" / name) for name in ("common", "graphql_api", "authorizer")]
             + [str(ROOT / "scripts")]
         ),
-        "DB_HOST": database.host,
-        "DB_PORT": str(database.port),
-        "DB_NAME": database.name,
-        "DB_USER": database.reader.user,
-        "DB_PASSWORD": database.reader.password,
-        "DB_SSLMODE": "disable",
+        **database.environment(database.reader),
         "ENVIRONMENT": "dev",
         "CURSOR_SECRET": CURSOR_SECRET,
         "JWT_ISSUER": DEV_ISSUER,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -50,6 +53,55 @@ def test_zip_leaves_out_tests_and_runtime(two_builds):
     assert "graphql_api" not in top_levels
     assert "bin" not in top_levels
     assert not {"boto3", "botocore", "s3transfer"} & top_levels
+
+
+def _cached_name(module: str, tag: str) -> str:
+    """Where Python looks for the bytecode of `module`, an archive name ending in .py."""
+    folder, _, file = module.rpartition("/")
+    return f"{folder}/__pycache__/{file[:-3]}.{tag}.pyc".lstrip("/")
+
+
+def test_zip_holds_unchecked_hash_bytecode_of_every_module(two_builds):
+    names = set(zipfile.ZipFile(two_builds[0].path).namelist())
+    tag = sys.implementation.cache_tag
+    modules = [name for name in names if name.endswith(".py")]
+    missing = [name for name in modules if _cached_name(name, tag) not in names]
+    assert modules and not missing
+    with zipfile.ZipFile(two_builds[0].path) as archive:
+        header = archive.read(f"subscriber/__pycache__/handler.{tag}.pyc")[:8]
+    # PEP 552: flags 0b01 is hash-based without checking the source.
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(header[4:8], "little") == 0b01
+
+
+def test_runtime_loads_the_bytecode_not_the_source(two_builds, tmp_path):
+    with zipfile.ZipFile(two_builds[0].path) as archive:
+        archive.extractall(tmp_path)
+    # Unpacked files get new timestamps; only unchecked-hash .pyc files survive that.
+    (tmp_path / "subscriber" / "envelope.py").write_text(
+        "raise SystemExit('compiled the source')\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import subscriber.envelope",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_no_bytecode_leaves_pyc_out(tmp_path):
+    built = build("authorizer", tmp_path, bytecode=False)
+    names = zipfile.ZipFile(built.path).namelist()
+    assert "authorizer/handler.py" in names
     assert not [name for name in names if name.endswith(".pyc") or "__pycache__" in name]
 
 

@@ -53,6 +53,28 @@ def test_stored_row_keeps_every_field(subscriber, audit_db):
     assert row[5] is True
 
 
+def test_copy_special_characters_survive(subscriber, audit_db):
+    # COPY's text format gives backslash, tab, newline and carriage return a meaning.
+    tricky = "a\\b\tc\nd\re\\N\\\\x"
+    detail = valid_detail(
+        actor={"type": "user", "id": tricky, "name": tricky}, target={"type": "user", "id": "\\"}
+    )
+    envelope = application_envelope(detail)
+
+    response = subscriber.invoke([json.dumps(envelope, ensure_ascii=False)])
+
+    assert failures(response) == []
+    row = audit_db.row(
+        "SELECT actor_id, actor_name, target_id, original = CAST(:original AS jsonb)"
+        " FROM audit.events",
+        original=json.dumps(envelope),
+    )
+    assert row[0] == tricky
+    assert row[1] == tricky
+    assert row[2] == "\\"
+    assert row[3] is True
+
+
 def test_redelivery_is_stored_once(subscriber, audit_db):
     bodies = app_bodies(20)
 

@@ -20,6 +20,15 @@ ONE = (
 )
 
 
+PARALLEL_PLAN_SETTINGS = (
+    "parallel_setup_cost = 0",
+    "parallel_tuple_cost = 0",
+    "min_parallel_table_scan_size = 0",
+    "min_parallel_index_scan_size = 0",
+    "max_parallel_workers_per_gather = 2",
+)
+
+
 @pytest.fixture
 def two_tenants(api_environment, insert_events, audit_db):
     insert_events(
@@ -142,6 +151,30 @@ def test_tenant_setting_ends_with_transaction(two_tenants, audit_db):
 
     assert inside == [[2]]
     assert after == [[0]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("SELECT count(*) FROM audit.events", [[1]]),
+        ("SELECT tenant_id FROM audit.events ORDER BY occurred_at DESC", [["acme"]]),
+    ],
+)
+def test_tenant_filter_keeps_queries_serial(two_tenants, audit_db, query, expected):
+    # Costs of zero make PostgreSQL plan parallel workers even for a few rows, as it
+    # does on its own for large tables. The policy's function cannot run in a
+    # parallel plan, so the query must be planned without one and succeed.
+    with audit_db.connect_as(audit_db.reader) as reader:
+        reader.run("BEGIN")
+        for setting in PARALLEL_PLAN_SETTINGS:
+            reader.run(f"SET LOCAL {setting}")
+        reader.run("SELECT set_config('audit.tenant_ids', '[\"acme\"]', true)")
+        plan = "\n".join(row[0] for row in reader.run(f"EXPLAIN {query}"))
+        rows = reader.run(query)
+        reader.run("ROLLBACK")
+
+    assert "Gather" not in plan
+    assert rows == expected
 
 
 def test_reader_cannot_read_partitions_directly(two_tenants, audit_db):

@@ -107,9 +107,12 @@ def _load_json(body: str, settings: Settings) -> Any:
         raise InvalidMessage(
             Reason.INVALID_JSON, f"message body is not valid JSON: {error}"
         ) from None
-    depth = nesting_depth(value)
-    if depth > MAX_NESTING_DEPTH:
-        raise InvalidMessage(Reason.TOO_DEEPLY_NESTED, _too_deep_message(str(depth)))
+    # Every array and object opens with a bracket, so a body with few brackets
+    # (brackets inside strings only raise the count) skips the walk over the value.
+    if body.count("{") + body.count("[") > MAX_NESTING_DEPTH:
+        depth = nesting_depth(value)
+        if depth > MAX_NESTING_DEPTH:
+            raise InvalidMessage(Reason.TOO_DEEPLY_NESTED, _too_deep_message(str(depth)))
     return value
 
 
@@ -167,8 +170,11 @@ def _check_storable(body: str, envelope: dict[str, Any]) -> None:
     """Reject NUL characters and lone surrogates, which jsonb and text cannot hold.
 
     Both can only appear through JSON escapes, so bodies without an escape
-    of either kind skip the walk over every string.
+    of either kind skip the walk over every string. JSON writes the escape
+    with a lower-case u (json.loads rejects \\U), but its hex digits in either case.
     """
+    if "\\u" not in body:
+        return
     lowered = body.lower()
     if "\\u0000" not in lowered and "\\ud" not in lowered:
         return

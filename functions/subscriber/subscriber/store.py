@@ -104,8 +104,7 @@ RECORD_REJECTIONS_SQL = "SELECT audit.record_rejected_events(CAST(:rejections AS
 # depth too large).
 DATA_ERROR_CLASSES = ("22", "23", "54")
 
-# COPY's text format: backslash, tab, newline and carriage return are escaped.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# COPY's text format: backslash, tab, newline and carriage return are escaped (_copy_text).
 _COPY_NULL = "\\N"
 _COPY_CHUNK_BYTES = 1 << 20
 
@@ -127,7 +126,14 @@ def storable_text(text: str) -> str:
 
 
 def _copy_text(value: str | None) -> str:
-    return _COPY_NULL if value is None else value.translate(_COPY_ESCAPES)
+    if value is None:
+        return _COPY_NULL
+    # str.replace scans in C and returns the string unchanged when nothing matches;
+    # str.translate with a mapping does a dictionary lookup per character, which made
+    # this the subscriber's slowest step (about 55 µs per 1 KB event).
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
 
 
 def _copy_row(ordinal: int, event: AuditEvent) -> str:
