@@ -245,7 +245,6 @@ class LocalService:
                 f"port {self.api_port} on 127.0.0.1 is already in use: stop whatever listens "
                 "there, or set LOCAL_API_PORT to another port"
             )
-        reader = self.database.reader
         self.keys.ensure_keys()
         self.jwks = JwksServer(self.keys).start()
         self.api = self._launch(
@@ -260,12 +259,7 @@ class LocalService:
                 "JWT_ISSUER": DEV_ISSUER,
                 "JWT_AUDIENCE": DEV_AUDIENCE,
                 "JWKS_URL": self.jwks.url,
-                "DB_HOST": self.database.host,
-                "DB_PORT": str(self.database.port),
-                "DB_NAME": self.database.name,
-                "DB_USER": reader.user,
-                "DB_PASSWORD": reader.password,
-                "DB_SSLMODE": "disable",
+                **self.database.environment(self.database.reader),
                 "ENVIRONMENT": "dev",
                 # Every read is recorded as an audit_log.viewed event on the bus.
                 "AUDIT_BUS_NAME": self.resources.bus_name,
