@@ -107,3 +107,21 @@ def test_invalid_argument_is_reported_once():
     messages = errors_for(query, {"f": FILTER})
 
     assert len(messages) == 1
+
+
+def test_fragments_spread_twice_per_level():
+    # Each fragment spreads the one before it twice, so the document names 2**40 fields
+    # in 40 lines. The limits walk each fragment once; walking every spread would not end.
+    levels = 40
+    fragments = ["fragment F0 on AuditEvent { eventId }"] + [
+        f"fragment F{level} on AuditEvent {{ ...F{level - 1} ...F{level - 1} }}"
+        for level in range(1, levels + 1)
+    ]
+    query = (
+        f"query($f: AuditEventFilter!) {{ auditEvents(filter: $f, first: 1) "
+        f"{{ edges {{ node {{ ...F{levels} }} }} }} }}\n" + "\n".join(fragments)
+    )
+
+    messages = errors_for(query, {"f": FILTER})
+
+    assert f"query costs {2**levels + 3}, over the maximum of {MAX_COST}" in messages[0]

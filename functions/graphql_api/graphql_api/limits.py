@@ -45,6 +45,12 @@ MAX_TOKENS = 5_000
 class DepthLimit(ValidationRule):
     """Reject operations nested deeper than MAX_DEPTH fields."""
 
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        # Each fragment's depth, computed once: a fragment spread twice in the one
+        # before it, and so on, would otherwise be walked 2**n times.
+        self.fragment_depths: dict[str, int] = {}
+
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
         depth = self._depth(node.selection_set, set())
         if depth > MAX_DEPTH:
@@ -65,9 +71,13 @@ class DepthLimit(ValidationRule):
                 name = selection.name.value
                 fragment = self.context.get_fragment(name)
                 # A cycle is reported by the standard NoFragmentCycles rule; stop here.
-                if fragment is not None and name not in fragments_seen:
-                    nested = self._depth(fragment.selection_set, fragments_seen | {name})
-                    deepest = max(deepest, nested)
+                if fragment is None or name in fragments_seen:
+                    continue
+                if name not in self.fragment_depths:
+                    self.fragment_depths[name] = self._depth(
+                        fragment.selection_set, fragments_seen | {name}
+                    )
+                deepest = max(deepest, self.fragment_depths[name])
         return deepest
 
 
@@ -91,6 +101,12 @@ def cost_limit(variables: dict[str, Any]) -> type[ValidationRule]:
     """Build a rule that rejects operations costing more than MAX_COST with these variables."""
 
     class CostLimit(ValidationRule):
+        def __init__(self, context: Any) -> None:
+            super().__init__(context)
+            # The cost of each fragment on each type, per unit of multiplier. Cost is
+            # linear in the multiplier, so one walk per fragment serves every spread.
+            self.fragment_costs: dict[tuple[str, str], int] = {}
+
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             effective = _with_variable_defaults(self.context.schema, node, variables)
             parent = self.context.schema.query_type
@@ -127,14 +143,14 @@ def cost_limit(variables: dict[str, Any]) -> type[ValidationRule]:
                 elif isinstance(selection, FragmentSpreadNode):
                     name = selection.name.value
                     fragment = self.context.get_fragment(name)
-                    if fragment is not None and name not in fragments_seen:
-                        total += self._cost(
-                            fragment.selection_set,
-                            parent,
-                            multiplier,
-                            effective,
-                            fragments_seen | {name},
+                    if fragment is None or name in fragments_seen:
+                        continue
+                    key = (name, parent.name)
+                    if key not in self.fragment_costs:
+                        self.fragment_costs[key] = self._cost(
+                            fragment.selection_set, parent, 1, effective, fragments_seen | {name}
                         )
+                    total += multiplier * self.fragment_costs[key]
             return total
 
         def _field_cost(
