@@ -231,6 +231,19 @@ def test_oversized_body_is_rejected(server_url):
     assert response.status_code == 413
 
 
+def test_deeply_nested_body_is_rejected(server_url):
+    nested = "[" * 100_000 + "]" * 100_000
+    body = f'{{"query": "{{ __typename }}", "variables": {{"v": {nested}}}}}'
+
+    response = httpx.post(
+        server_url, content=body.encode(), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["errorType"] == "BAD_REQUEST"
+    assert "nested too deeply" in response.json()["errors"][0]["message"]
+
+
 def test_upload_is_rejected(server_url):
     response = httpx.post(server_url, files={"file": ("a.txt", b"x")})
 

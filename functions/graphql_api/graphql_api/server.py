@@ -163,6 +163,14 @@ class _AppSyncFront:
         if body is None:
             await _reject(send, 413, f"the request body is over {MAX_BODY_BYTES} bytes")
             return
+        if _nested_too_deeply(body):
+            await _reject(
+                send,
+                400,
+                "the request body's JSON is nested too deeply to parse; "
+                "send variables nested a few levels at most",
+            )
+            return
         request_id = str(uuid.uuid4())
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -175,6 +183,17 @@ class _AppSyncFront:
                 return
             state["resolver_context"] = response.get("resolverContext") or {}
         await self.app(scope, _replay(body), _graphql_status(send))
+
+
+def _nested_too_deeply(body: bytes) -> bool:
+    """Return whether the body is JSON nested past what Python's parser can recurse into."""
+    try:
+        json.loads(body)
+    except RecursionError:
+        return True
+    except (ValueError, UnicodeDecodeError):
+        return False  # Ariadne answers bodies that are not JSON itself.
+    return False
 
 
 def _authorizer_event(headers: dict[str, str], body: bytes, request_id: str) -> dict[str, Any]:
