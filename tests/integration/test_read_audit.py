@@ -93,6 +93,33 @@ def test_read_event_passes_the_contract(audited, sqs_client, subscriber, audit_d
     )
 
 
+def test_read_with_nul_argument_is_stored(audited, sqs_client, subscriber, audit_db):
+    result = execute(
+        EVENTS_QUERY, {"filter": {**window(), "actionPrefix": "user\x00\ud800"}}, caller("acme")
+    )
+    envelope = published(sqs_client, audited.queue_url)[0]
+
+    response = subscriber.invoke([json.dumps(envelope)])
+
+    assert error_types(result) == ["BAD_FILTER"]
+    assert envelope["detail"]["outcome"] == "failure"
+    assert (
+        envelope["detail"]["context"]["arguments"]["filter"]["actionPrefix"] == "user\ufffd\ufffd"
+    )
+    assert response == {"batchItemFailures": []}
+    assert audit_db.scalar("SELECT count(*) FROM audit.rejected_events") == 0
+
+
+def test_invalid_tenant_read_goes_to_own_log(audited, sqs_client):
+    result = execute(EVENTS_QUERY, {"filter": window("acme\x00")}, caller("acme"))
+
+    envelopes = published(sqs_client, audited.queue_url)
+    assert error_types(result) == ["BAD_FILTER"]
+    assert [envelope["detail"]["outcome"] for envelope in envelopes] == ["failure"]
+    assert envelopes[0]["detail"]["tenantId"] == "acme"
+    assert envelopes[0]["detail"]["target"] == {"type": "tenant", "id": "acme\ufffd"}
+
+
 def test_unreachable_bus_does_not_fail_read(
     api_environment, insert_events, monkeypatch, unused_port, caplog
 ):

@@ -14,7 +14,7 @@ from typing import Any
 from audit_common.database import ConnectionHolder, connector
 from graphql_api.caller import Caller
 from graphql_api.errors import ApiError, ErrorType
-from graphql_api.filters import check_text
+from graphql_api.filters import MAX_TEXT_LENGTH, check_text, storable
 from graphql_api.read_audit import ReadAuditor, read_event
 from graphql_api.settings import (
     MIN_CURSOR_KEY_LENGTH,
@@ -105,24 +105,34 @@ class RequestContext:
         return self.caller
 
     @contextlib.contextmanager
-    def read(self, tenant_id: Any, field_name: str, arguments: dict[str, Any]) -> Iterator[Caller]:
+    def read(
+        self,
+        tenant_id: Any,
+        field_name: str,
+        arguments: dict[str, Any],
+        error_type: ErrorType = ErrorType.BAD_REQUEST,
+    ) -> Iterator[Caller]:
         """Authorize a read of one tenant's events and record it, whatever its outcome.
 
-        Yields the caller if it may read this tenant, else raises FORBIDDEN.
-        When the block ends, an audit_log.viewed event records the read with
-        the outcome success, failure (any error of the query) or denied. A
-        permitted read is recorded in the tenant's log; a denied one in the
-        caller's own tenant's log, with the tenant it asked for as the target,
-        so that nobody can add events to a tenant it cannot read.
+        Yields the caller if it may read this tenant. Raises `error_type` for
+        a tenant id that is not a valid one, and FORBIDDEN for a tenant the
+        caller may not read. When the block ends, an audit_log.viewed event
+        records the read with the outcome success, failure (an invalid tenant
+        id or any error of the query) or denied. A permitted read is recorded
+        in the tenant's log; the others in the caller's own tenant's log, with
+        the tenant it asked for as the target, so that nobody can add events
+        to a tenant it cannot read.
         """
         caller = self.require_caller()
-        requested = check_text("tenantId", tenant_id)
+        try:
+            requested = check_text("tenantId", tenant_id, error_type)
+        except ApiError:
+            self._record_in_own_log(caller, tenant_id, field_name, arguments, "failure")
+            raise
         try:
             caller.require_tenant(requested)
         except ApiError:
-            own_tenants = sorted(caller.tenants)
-            if own_tenants:
-                self._record(caller, own_tenants[0], requested, field_name, arguments, "denied")
+            self._record_in_own_log(caller, requested, field_name, arguments, "denied")
             raise
         outcome = "failure"
         try:
@@ -130,6 +140,20 @@ class RequestContext:
             outcome = "success"
         finally:
             self._record(caller, requested, requested, field_name, arguments, outcome)
+
+    def _record_in_own_log(
+        self,
+        caller: Caller,
+        requested: Any,
+        field_name: str,
+        arguments: dict[str, Any],
+        outcome: str,
+    ) -> None:
+        own_tenants = sorted(caller.tenants)
+        if not own_tenants:
+            return  # an admin without a tenant of its own has no log to record in
+        target = storable(requested)[:MAX_TEXT_LENGTH] if isinstance(requested, str) else ""
+        self._record(caller, own_tenants[0], target or "(missing)", field_name, arguments, outcome)
 
     def _record(
         self,

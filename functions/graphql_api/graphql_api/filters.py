@@ -45,6 +45,11 @@ def _bad(message: str) -> ApiError:
     return ApiError(ErrorType.BAD_FILTER, message)
 
 
+def storable(text: str) -> str:
+    """Return text with NUL characters and lone surrogates replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", "\ufffd"))
+
+
 def check_text(name: str, value: Any, error_type: ErrorType = ErrorType.BAD_REQUEST) -> str:
     """Return value if it is a non-empty string PostgreSQL can compare, else raise error_type.
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from audit_common.roles import READ_AUDIT_ACTION, READ_AUDIT_SOURCE
 from audit_common.times import format_utc
+from graphql_api.filters import storable
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +36,17 @@ MAX_ARGUMENTS_BYTES = 8_192
 
 
 def _graphql_names(value: Any) -> Any:
-    """Record arguments as the client wrote them: camelCase keys, JSON values."""
+    """Record arguments as the client wrote them: camelCase keys, JSON values.
+
+    NUL characters and lone surrogates, which the subscriber rejects, become
+    U+FFFD, so that a read with such arguments is still recorded.
+    """
     if isinstance(value, datetime):
         return format_utc(value)
+    if isinstance(value, str):
+        return storable(value)
     if isinstance(value, dict):
-        return {_camel_case(key): _graphql_names(item) for key, item in value.items()}
+        return {storable(_camel_case(key)): _graphql_names(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_graphql_names(item) for item in value]
     return value

@@ -60,18 +60,15 @@ def _node(columns: tuple[str, ...], row: list[Any], nulled: frozenset[str]) -> d
     return node
 
 
-def _filter_tenant(filter: dict[str, Any]) -> str:
-    """The filter's tenant, checked before the caller's access to it; the rest comes later."""
-    return check_text("tenantId", filter.get("tenant_id"), ErrorType.BAD_FILTER)
-
-
 @query.field("auditEvents")
 def resolve_audit_events(
     _: Any, info: Any, filter: dict[str, Any], first: int = 50, after: str | None = None
 ) -> dict[str, Any]:
     context: RequestContext = info.context
     arguments = {"filter": filter, "first": first, "after": after}
-    with context.read(_filter_tenant(filter), "auditEvents", arguments) as caller:
+    with context.read(
+        filter.get("tenant_id"), "auditEvents", arguments, ErrorType.BAD_FILTER
+    ) as caller:
         return _page(context, info, caller, filter, first, after)
 
 
@@ -138,7 +135,9 @@ def resolve_audit_event_counts(
 ) -> list[dict[str, Any]]:
     context: RequestContext = info.context
     arguments = {"filter": filter, "group_by": group_by}
-    with context.read(_filter_tenant(filter), "auditEventCounts", arguments) as caller:
+    with context.read(
+        filter.get("tenant_id"), "auditEventCounts", arguments, ErrorType.BAD_FILTER
+    ) as caller:
         event_filter = parse_filter(filter, context.settings.max_window)
         statement = count_statement(
             event_filter, group_by, context.settings.max_count_groups, caller.hidden_actions
