@@ -413,6 +413,15 @@ def test_forged_read_event_is_rejected(subscriber, audit_db):
     assert "'com.example.identity'" in rejected[1]
 
 
+@pytest.mark.parametrize("action", ["Audit_Log.Viewed", "AUDIT_LOG.VIEWED", "audit_log.exported"])
+def test_lookalike_read_action_is_rejected(subscriber, audit_db, action):
+    response = subscriber.invoke([json.dumps(application_envelope(valid_detail(action=action)))])
+
+    assert failures(response) == []
+    assert audit_db.scalar("SELECT count(*) FROM audit.events") == 0
+    assert audit_db.scalar("SELECT reason FROM audit.rejected_events") == "reserved_action"
+
+
 def test_same_instant_other_offset_is_duplicate(subscriber, audit_db):
     utc = json.dumps(application_envelope(valid_detail(occurredAt="2026-11-30T10:00:00Z")))
     paris = json.dumps(application_envelope(valid_detail(occurredAt="2026-11-30T11:00:00+01:00")))

@@ -14,6 +14,8 @@ from subscriber.model import AuditEvent, InvalidMessage, Reason
 from subscriber.values import content_sha256, optional_json, parse_timestamp
 
 SCHEMA_VERSION = "v1"
+# Actions that only the service itself publishes, such as audit_log.viewed.
+RESERVED_ACTION_PREFIX = READ_AUDIT_ACTION.split(".")[0] + "."
 SCHEMA = json.loads(
     resources.files("subscriber").joinpath(f"schemas/audit-event.{SCHEMA_VERSION}.json").read_text()
 )
@@ -49,12 +51,17 @@ def normalise(envelope: dict[str, Any], body: str, settings: Settings) -> AuditE
     """Map a validated application event onto the columns of audit.events."""
     detail: dict[str, Any] = envelope["detail"]
     validate_detail(detail)
-    if detail["action"] == READ_AUDIT_ACTION and envelope["source"] != READ_AUDIT_SOURCE:
+    action = detail["action"]
+    # Letter case too: Audit_Log.Viewed would pass for a read event in a listing.
+    if action.casefold().startswith(RESERVED_ACTION_PREFIX) and (
+        envelope["source"] != READ_AUDIT_SOURCE
+    ):
         raise InvalidMessage(
             Reason.RESERVED_ACTION,
-            f"detail.action {READ_AUDIT_ACTION!r} records reads of the audit log and only "
-            f"the source {READ_AUDIT_SOURCE!r} may publish it, not {envelope['source']!r}; "
-            "choose another action name",
+            f"detail.action {action!r} is in the {RESERVED_ACTION_PREFIX!r} namespace, in any "
+            f"letter case, which records the audit log's own activity (such as "
+            f"{READ_AUDIT_ACTION!r}); only the source {READ_AUDIT_SOURCE!r} may publish it, "
+            f"not {envelope['source']!r}; choose another action name",
         )
 
     metadata_json = optional_json(detail.get("metadata"))
