@@ -126,7 +126,7 @@ def test_counts(handler):
         "auditEventCounts", {"filter": window(), "groupBy": "OUTCOME"}, ["key", "count"]
     )
 
-    assert handler(event, LambdaContext()) == [{"key": "success", "count": 3}]
+    assert handler(event, LambdaContext()) == [{"key": "SUCCESS", "count": 3}]
 
 
 def test_error_raises_error_type_class(handler):

@@ -162,7 +162,7 @@ def test_unknown_event_is_null(ten_events):
     ("group", "expected"),
     [
         ("ACTION", [{"key": "invoice.paid", "count": 5}, {"key": "user.role.granted", "count": 5}]),
-        ("OUTCOME", [{"key": "success", "count": 9}, {"key": "denied", "count": 1}]),
+        ("OUTCOME", [{"key": "SUCCESS", "count": 9}, {"key": "DENIED", "count": 1}]),
         ("TARGET_TYPE", [{"key": "user", "count": 5}, {"key": None, "count": 5}]),
     ],
 )

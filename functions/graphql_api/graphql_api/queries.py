@@ -64,7 +64,8 @@ GROUP_KEYS = {
     "action": "action",
     "actor": "actor_id",
     "target_type": "target_type",
-    "outcome": "outcome",
+    # The Outcome enum's name (SUCCESS), so that a key can go back into a filter.
+    "outcome": "upper(outcome)",
     "day": "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
 }
 
