@@ -44,6 +44,7 @@ from dev_tokens import DEV_AUDIENCE, DEV_ISSUER, JwksServer, KeyStore, dev_claim
 from event_pattern import load_patterns
 from local_database import AuditDatabase, prepare_database
 from localaws import (
+    DEFAULT_PORT,
     LocalAws,
     ResourceNames,
     Resources,
@@ -513,7 +514,14 @@ def _run_samples(service: LocalService, label: str) -> int:
     return _report(service, published, service.counts(), label)
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def demo(aws_port: int, api_port: int, use_terraform: bool) -> int:
+    # SIGTERM (kill, timeout) unwinds like Ctrl-C, so that the with block stops the
+    # processes it started; they run in sessions of their own and never see the signal.
+    signal.signal(signal.SIGTERM, _interrupt)
     with LocalService(aws_port, api_port, use_terraform=use_terraform) as service:
         return _run_samples(service, "demo")
 
@@ -550,6 +558,10 @@ def _serve(service: LocalService, stop_requested: Callable[[], bool]) -> None:
     _run_samples(service, "local")
     database = service.database
     reader = database.reader
+    owner = database.superuser
+    publish = "scripts/stack.py publish --count 100"
+    if service.aws_port != DEFAULT_PORT:
+        publish += f" --aws-port {service.aws_port}"
     _say(
         "\nlocal: the service is running; Ctrl-C stops it and deletes its data.\n"
         f"  GraphQL API and explorer   {service.api_url}\n"
@@ -557,11 +569,16 @@ def _serve(service: LocalService, stop_requested: Callable[[], bool]) -> None:
         "      .venv/bin/python scripts/dev_tokens.py mint --tenants acme-corp --role viewer\n"
         f"  database (read-only role)  postgresql://{reader.user}:{reader.password}"
         f"@{database.host}:{database.port}/{database.name}\n"
+        "    sees a tenant's rows after SELECT set_config('audit.tenant_ids', "
+        "'[\"acme-corp\"]', false)\n"
+        f"  database (owner)           postgresql://{owner.user}:{owner.password}"
+        f"@{database.host}:{database.port}/{database.name}\n"
+        "    sees every row, audit.rejected_events among them\n"
         f"  AWS emulator               {service.endpoint_url} "
         f"(bus {service.resources.bus_name}, queue {service.resources.names.queue}, "
         f"DLQ {service.resources.names.dlq})\n"
         f"  logs                       {LOG_DIR}\n"
-        f"  more events                .venv/bin/python scripts/stack.py publish --count 100"
+        f"  more events                .venv/bin/python {publish}"
     )
     try:
         while not stop_requested():
@@ -593,6 +610,13 @@ def publish_more(aws_port: int, count: int) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of events")
+    return value
+
+
 def _use_terraform(choice: str, command: str) -> bool:
     """Decide whether to apply the local Terraform root; explain the decision."""
     problem = terraform_unavailable()
@@ -620,7 +644,9 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("LOCAL_API_PORT", "8000")),
         help="port of the GraphQL API on 127.0.0.1 (default: $LOCAL_API_PORT or 8000)",
     )
-    parser.add_argument("--count", type=int, default=100, help="events to publish (publish)")
+    parser.add_argument(
+        "--count", type=_positive, default=100, help="events to publish (publish; default: 100)"
+    )
     parser.add_argument(
         "--terraform",
         choices=["auto", "yes", "no"],
