@@ -14,11 +14,13 @@ import shutil
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from localaws import count_messages
+from localaws import LocalAws, count_messages
+from localpg import free_port
 from package_functions import build
 from poller import SqsPoller
 from publish import put_events
@@ -31,6 +33,8 @@ TERRAFORM_DIR = REPOSITORY / "terraform"
 MODULES = sorted(path.name for path in (TERRAFORM_DIR / "modules").iterdir() if path.is_dir())
 ROOTS = sorted(path.name for path in (TERRAFORM_DIR / "environments").iterdir() if path.is_dir())
 TESTED_MODULES = [name for name in MODULES if (TERRAFORM_DIR / "modules" / name / "tests").is_dir()]
+# Creates the state bucket and the GitHub roles before the first deploy; no backend.
+BOOTSTRAP_DIR = TERRAFORM_DIR / "bootstrap"
 COMMAND_TIMEOUT_SECONDS = 600
 
 
@@ -85,7 +89,7 @@ class Terraform:
         data_dir = self.work_dir / "data" / str(relative).replace("/", "_")
         arguments = ["init", "-input=false", f"-plugin-dir={self.plugin_dir}", *extra]
         # A root's committed lock file must already match the mirror.
-        if directory.parent.name == "environments":
+        if directory.parent.name == "environments" or directory == BOOTSTRAP_DIR:
             arguments.append("-lockfile=readonly")
         self.run(directory, *arguments, data_dir=data_dir)
         self._initialised[key] = data_dir
@@ -133,11 +137,41 @@ def test_module_terraform_tests_pass(terraform, module):
     assert "0 failed" in result.stdout
 
 
+def test_bootstrap_validates(terraform):
+    data_dir = terraform.init(BOOTSTRAP_DIR, "-backend=false")
+    terraform.run(BOOTSTRAP_DIR, "validate", data_dir=data_dir)
+
+
+def test_bootstrap_terraform_tests_pass(terraform):
+    data_dir = terraform.init(BOOTSTRAP_DIR, "-backend=false")
+    result = terraform.run(BOOTSTRAP_DIR, "test", data_dir=data_dir)
+    assert "0 failed" in result.stdout
+
+
 # -- the local root on the emulator ---------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def applied_local_root(terraform, local_aws, tmp_path_factory) -> Any:
+def moto_aws(local_aws) -> Iterator[LocalAws]:
+    """The session's emulator when it is moto, else a moto server of this module's own.
+
+    The local root creates AppSync and WAF resources, which LocalStack's community image
+    does not emulate, so the root is applied to moto even when AWS_ENDPOINT_URL names
+    LocalStack (as in CI).
+    """
+    if local_aws.owns_server:
+        yield local_aws
+        return
+    emulator = LocalAws(port=free_port(), use_environment_endpoint=False)
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def applied_local_root(terraform, moto_aws, tmp_path_factory) -> Any:
     """The local root applied to the session's moto server; destroyed after the module."""
     tmp_path = tmp_path_factory.mktemp("local-root")
     packages = tmp_path / "packages"
@@ -147,7 +181,7 @@ def applied_local_root(terraform, local_aws, tmp_path_factory) -> Any:
     state = tmp_path / "terraform.tfstate"
     data_dir = terraform.init(directory, "-reconfigure", f"-backend-config=path={state}")
     variables = [
-        f"-var=endpoint={local_aws.endpoint_url}",
+        f"-var=endpoint={moto_aws.endpoint_url}",
         f"-var=packages_dir={packages}",
         f"-var=name_prefix=tf-{uuid.uuid4().hex[:8]}",
     ]
@@ -160,10 +194,10 @@ def applied_local_root(terraform, local_aws, tmp_path_factory) -> Any:
         assert json.loads(state.read_text())["resources"] == []
 
 
-def test_local_root_stores_published_events(
-    applied_local_root, events_client, sqs_client, subscriber, audit_db
-):
+def test_local_root_stores_published_events(applied_local_root, moto_aws, subscriber, audit_db):
     outputs = applied_local_root
+    events_client = moto_aws.client("events")
+    sqs_client = moto_aws.client("sqs")
     details = [
         valid_detail(eventId=f"evt-tf-{number}", tenantId="tenant-tf") for number in range(3)
     ]
@@ -191,9 +225,9 @@ def test_local_root_stores_published_events(
     assert count_messages(sqs_client, outputs["delivery_dlq_url"]) == 0
 
 
-def test_local_root_creates_emulated_resources(applied_local_root, local_aws):
+def test_local_root_creates_emulated_resources(applied_local_root, moto_aws):
     outputs = applied_local_root
-    functions = local_aws.client("lambda")
+    functions = moto_aws.client("lambda")
     for name in outputs["function_names"].values():
         assert functions.get_function(FunctionName=name)["Configuration"]["State"] == "Active"
     mappings = [
@@ -203,10 +237,10 @@ def test_local_root_creates_emulated_resources(applied_local_root, local_aws):
     ]
     assert len(mappings) == 1
     assert mappings[0]["FunctionArn"].endswith(outputs["function_names"]["subscriber"])
-    secrets = local_aws.client("secretsmanager")
+    secrets = moto_aws.client("secretsmanager")
     cursor = json.loads(
         secrets.get_secret_value(SecretId=outputs["secret_arns"]["cursor_key"])["SecretString"]
     )
     assert len(cursor["key"]) == 64
-    acl = local_aws.client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]
+    acl = moto_aws.client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]
     assert outputs["web_acl_arn"] in [entry["ARN"] for entry in acl]
