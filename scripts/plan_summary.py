@@ -2,7 +2,7 @@
 
 Reads the JSON of ``terraform show -json PLANFILE`` and prints the count of resources to
 create, update, replace and delete, and a table of the changed resource addresses. It
-prints no attribute values, so the summary holds nothing that the plan marks sensitive.
+prints no attribute values, so the summary contains nothing that the plan marks sensitive.
 
 Command line::
 

@@ -8,7 +8,7 @@ The rules:
 * ``id-token: write`` appears only on jobs that assume an AWS role with
   aws-actions/configure-aws-credentials (or call a local reusable workflow that does);
 * ``pull-requests: write`` appears only on jobs that comment with actions/github-script
-  (or call a local reusable workflow that does), and no job asks for any other write
+  (or call a local reusable workflow that does), and no job requests any other write
   permission;
 * no workflow runs on ``pull_request_target``;
 * a job that runs ``terraform apply`` has an ``environment`` and a concurrency group
@@ -60,7 +60,7 @@ class Violation:
 
 
 def load_workflow(path: Path) -> dict[str, Any]:
-    """Parse a workflow file; raise ValueError when it is not a YAML mapping."""
+    """Parse a workflow file, or raise ValueError when it is not a YAML mapping."""
     document = yaml.safe_load(path.read_text())
     if not isinstance(document, dict):
         raise ValueError(f"{path} is not a YAML mapping")

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Apply the Flyway migrations of an environment through its CodeBuild project:
 #   run-migrations.sh ENVIRONMENT BUNDLE_ZIP [--skip-if-missing]
-# Reads the project, bucket and object key from the root's Terraform outputs, uploads
-# the bundle, starts a build of exactly that object version, and waits for it. Exits
-# non-zero when the build does not succeed. With --skip-if-missing, an environment
-# whose state has no migration project yet (its first deploy) is skipped with a notice.
+# It reads the project, bucket and object key from the root's Terraform outputs and
+# uploads the bundle. Then it starts a build of exactly that object version and waits
+# for it, and exits non-zero when the build does not succeed. With --skip-if-missing,
+# an environment whose state has no migration project yet (its first deploy) is
+# skipped with a notice.
 set -euo pipefail
 
 environment=${1:?usage: run-migrations.sh ENVIRONMENT BUNDLE_ZIP [--skip-if-missing]}

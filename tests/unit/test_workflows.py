@@ -62,7 +62,7 @@ def test_workflow_follows_policy(path):
     assert [str(violation) for violation in check_workflow(path)] == []
 
 
-def test_deploy_jobs_assume_roles_without_stored_keys():
+def test_aws_jobs_request_id_token():
     deploy = yaml.safe_load((WORKFLOW_DIR / "deploy-environment.yml").read_text())
     for name, job in deploy["jobs"].items():
         uses = [step.get("uses", "") for step in job["steps"]]
