@@ -1,6 +1,6 @@
 output "state_bucket_name" {
   description = "Bucket for the environments' state: the bucket of each backend.hcl and the TF_STATE_BUCKET_<ENV> repository variables."
-  value       = aws_s3_bucket.state.id
+  value       = module.state_bucket.id
 }
 
 output "oidc_provider_arn" {
@@ -13,7 +13,7 @@ output "github_repository_variables" {
   value = merge([
     for environment in var.environments : {
       "AWS_REGION_${upper(environment)}"           = var.aws_region
-      "TF_STATE_BUCKET_${upper(environment)}"      = aws_s3_bucket.state.id
+      "TF_STATE_BUCKET_${upper(environment)}"      = module.state_bucket.id
       "AWS_PR_PLAN_ROLE_ARN_${upper(environment)}" = aws_iam_role.github["${environment}-pr-plan"].arn
       "AWS_PLAN_ROLE_ARN_${upper(environment)}"    = aws_iam_role.github["${environment}-plan"].arn
     }

@@ -60,14 +60,14 @@ resource "aws_iam_role_policy" "pr_plan" {
         Sid      = "ReadState"
         Effect   = "Allow"
         Action   = "s3:GetObject"
-        Resource = "${aws_s3_bucket.state.arn}/${local.state_keys[each.value.environment]}"
+        Resource = "${module.state_bucket.arn}/${local.state_keys[each.value.environment]}"
       },
       {
         # terraform init lists the workspaces under the state prefix.
         Sid       = "ListState"
         Effect    = "Allow"
         Action    = "s3:ListBucket"
-        Resource  = aws_s3_bucket.state.arn
+        Resource  = module.state_bucket.arn
         Condition = { StringLike = { "s3:prefix" = ["${var.name}/${each.value.environment}/*", "env:/*"] } }
       },
       {
@@ -104,7 +104,7 @@ resource "aws_iam_role_policy" "plan" {
         Sid      = "LockState"
         Effect   = "Allow"
         Action   = ["s3:PutObject", "s3:DeleteObject"]
-        Resource = "${aws_s3_bucket.state.arn}/${local.state_keys[each.value.environment]}.tflock"
+        Resource = "${module.state_bucket.arn}/${local.state_keys[each.value.environment]}.tflock"
       },
       {
         # The refresh of aws_secretsmanager_secret_version reads the value it manages.

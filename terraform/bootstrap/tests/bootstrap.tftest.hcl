@@ -8,10 +8,10 @@ mock_provider "aws" {
   }
 }
 
-override_resource {
-  override_during = plan
-  target          = aws_s3_bucket.state
-  values = {
+# The bucket's own settings are tested in the private-bucket module.
+override_module {
+  target = module.state_bucket
+  outputs = {
     id  = "example-terraform-state-123456789012"
     arn = "arn:aws:s3:::example-terraform-state-123456789012"
   }
@@ -29,30 +29,6 @@ variables {
   github_repository = "example-org/audit-log"
   environments      = ["dev", "prod"]
   state_bucket_name = "example-terraform-state-123456789012"
-}
-
-run "state_bucket_private_versioned_encrypted_tls_only" {
-  command = plan
-
-  assert {
-    condition     = aws_s3_bucket_versioning.state.versioning_configuration[0].status == "Enabled"
-    error_message = "The state bucket must be versioned."
-  }
-
-  assert {
-    condition     = aws_s3_bucket_public_access_block.state.block_public_acls && aws_s3_bucket_public_access_block.state.block_public_policy && aws_s3_bucket_public_access_block.state.ignore_public_acls && aws_s3_bucket_public_access_block.state.restrict_public_buckets
-    error_message = "Every public access block setting must be on."
-  }
-
-  assert {
-    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.state.rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"
-    error_message = "The state must be encrypted with KMS."
-  }
-
-  assert {
-    condition     = jsondecode(aws_s3_bucket_policy.state.policy).Statement[0].Effect == "Deny" && jsondecode(aws_s3_bucket_policy.state.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"
-    error_message = "The bucket policy must deny requests without TLS."
-  }
 }
 
 run "oidc_provider_for_github_and_sts" {

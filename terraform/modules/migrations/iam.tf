@@ -42,14 +42,14 @@ locals {
         Sid      = "ReadBundle"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:GetObjectVersion"]
-        Resource = "${aws_s3_bucket.bundle.arn}/${local.bundle_key}"
+        Resource = "${module.bundle_bucket.arn}/${local.bundle_key}"
       },
       {
         # CodeBuild checks the source bucket before it downloads.
         Sid      = "LocateBundleBucket"
         Effect   = "Allow"
         Action   = ["s3:GetBucketAcl", "s3:GetBucketLocation"]
-        Resource = aws_s3_bucket.bundle.arn
+        Resource = module.bundle_bucket.arn
       },
       {
         # The master login for Flyway and the functions' logins for the afterMigrate

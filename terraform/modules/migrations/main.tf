@@ -24,80 +24,14 @@ locals {
 
 # -- the bundle bucket --------------------------------------------------------------------
 
-resource "aws_s3_bucket" "bundle" {
-  bucket = local.bucket_name
-  tags   = var.tags
-}
-
-resource "aws_s3_bucket_ownership_controls" "bundle" {
-  bucket = aws_s3_bucket.bundle.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "bundle" {
-  bucket                  = aws_s3_bucket.bundle.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
 # Versioned, so a build runs exactly the object version the workflow uploaded.
-resource "aws_s3_bucket_versioning" "bundle" {
-  bucket = aws_s3_bucket.bundle.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
+module "bundle_bucket" {
+  source = "../private-bucket"
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "bundle" {
-  bucket = aws_s3_bucket.bundle.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = var.kms_key_arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "bundle" {
-  bucket = aws_s3_bucket.bundle.id
-
-  rule {
-    id     = "expire-replaced-bundles"
-    status = "Enabled"
-    filter {}
-
-    noncurrent_version_expiration {
-      noncurrent_days = var.bundle_noncurrent_days
-    }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.bundle]
-}
-
-resource "aws_s3_bucket_policy" "bundle" {
-  bucket = aws_s3_bucket.bundle.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      # Plain HTTP requests are refused, whoever makes them.
-      Sid       = "DenyInsecureTransport"
-      Effect    = "Deny"
-      Principal = "*"
-      Action    = "s3:*"
-      Resource  = [aws_s3_bucket.bundle.arn, "${aws_s3_bucket.bundle.arn}/*"]
-      Condition = { Bool = { "aws:SecureTransport" = "false" } }
-    }]
-  })
-
-  depends_on = [aws_s3_bucket_public_access_block.bundle]
+  name                    = local.bucket_name
+  kms_key_arn             = var.kms_key_arn
+  noncurrent_version_days = var.bundle_noncurrent_days
+  tags                    = var.tags
 }
 
 # -- the build ----------------------------------------------------------------------------
@@ -122,7 +56,7 @@ resource "aws_codebuild_project" "this" {
 
   source {
     type      = "S3"
-    location  = "${aws_s3_bucket.bundle.id}/${local.bundle_key}"
+    location  = "${module.bundle_bucket.id}/${local.bundle_key}"
     buildspec = "buildspec.yml"
   }
 

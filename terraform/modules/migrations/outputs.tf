@@ -5,7 +5,7 @@ output "project_name" {
 
 output "bucket_name" {
   description = "Bucket the deploy uploads the Flyway bundle to."
-  value       = aws_s3_bucket.bundle.id
+  value       = module.bundle_bucket.id
 }
 
 output "bundle_key" {

@@ -20,10 +20,10 @@ override_resource {
   values          = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/codebuild/audit-log-test-migrations" }
 }
 
-override_resource {
-  override_during = plan
-  target          = aws_s3_bucket.bundle
-  values = {
+# The bucket's own settings are tested in the private-bucket module.
+override_module {
+  target = module.bundle_bucket
+  outputs = {
     id  = "audit-log-test-migrations-123456789012-eu-west-1"
     arn = "arn:aws:s3:::audit-log-test-migrations-123456789012-eu-west-1"
   }
@@ -116,30 +116,6 @@ run "role_reads_only_its_secrets_and_bundle" {
   assert {
     condition     = one([for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement.Condition.StringEquals["ec2:Subnet"] if statement.Sid == "AttachBuildNetworkInterfaces"]) == ["arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-a", "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-b"]
     error_message = "Network interfaces may be attached only in the given subnets."
-  }
-}
-
-run "bucket_private_versioned_encrypted_tls_only" {
-  command = plan
-
-  assert {
-    condition     = aws_s3_bucket_versioning.bundle.versioning_configuration[0].status == "Enabled"
-    error_message = "The bundle bucket must be versioned."
-  }
-
-  assert {
-    condition     = aws_s3_bucket_public_access_block.bundle.block_public_acls && aws_s3_bucket_public_access_block.bundle.block_public_policy && aws_s3_bucket_public_access_block.bundle.ignore_public_acls && aws_s3_bucket_public_access_block.bundle.restrict_public_buckets
-    error_message = "Every public access block setting must be on."
-  }
-
-  assert {
-    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.bundle.rule).apply_server_side_encryption_by_default).kms_master_key_id == var.kms_key_arn
-    error_message = "The bucket must be encrypted with the given key."
-  }
-
-  assert {
-    condition     = jsondecode(aws_s3_bucket_policy.bundle.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_s3_bucket_policy.bundle.policy).Statement[0].Effect == "Deny"
-    error_message = "The bucket policy must deny requests without TLS."
   }
 }
 
