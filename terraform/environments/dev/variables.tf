@@ -22,11 +22,11 @@ variable "aws_account_id" {
 }
 
 variable "network" {
-  description = "Existing VPC, at least two private subnets (with NAT or VPC endpoints for Secrets Manager and EventBridge), and the security group of the migration runner."
+  description = "Existing VPC and at least two private subnets with a NAT gateway (the migration builds pull the Flyway image from Docker Hub); optionally the security group of one more host that may reach the database."
   type = object({
     vpc_id                             = string
     private_subnet_ids                 = list(string)
-    migration_runner_security_group_id = string
+    migration_runner_security_group_id = optional(string)
   })
 }
 

@@ -34,7 +34,9 @@ module "audit_log" {
 module "secrets" {
   source = "../../modules/service-secrets"
 
-  name_prefix          = "audit-log-staging"
-  kms_key_arn          = module.audit_log.service_kms_key_arn
+  name_prefix = "audit-log-staging"
+  kms_key_arn = module.audit_log.service_kms_key_arn
+  # Raise by one to rotate both database logins and the cursor key (docs/deploying.md).
+  password_version     = 1
   recovery_window_days = 30
 }

@@ -95,12 +95,44 @@ module "aurora" {
   backup_retention_days = var.database.backup_retention_days
   vpc_id                = var.network.vpc_id
   subnet_ids            = var.network.private_subnet_ids
-  client_security_group_ids = {
-    functions        = aws_security_group.functions.id
-    migration-runner = var.network.migration_runner_security_group_id
-  }
+  client_security_group_ids = merge(
+    {
+      functions  = aws_security_group.functions.id
+      migrations = module.migrations.security_group_id
+    },
+    var.network.migration_runner_security_group_id == null ? {} : {
+      migration-runner = var.network.migration_runner_security_group_id
+    },
+  )
   deletion_protection = !local.development
   skip_final_snapshot = local.development
+}
+
+# The migrations module's security group depends only on the VPC, so the cluster can
+# admit it while the build's settings depend on the cluster.
+module "migrations" {
+  source = "../migrations"
+
+  name                  = "${local.prefix}-migrations"
+  vpc_id                = var.network.vpc_id
+  subnet_ids            = var.network.private_subnet_ids
+  kms_key_arn           = aws_kms_key.service.arn
+  image                 = var.migrations.image
+  build_timeout_minutes = var.migrations.build_timeout_minutes
+  log_retention_days    = var.log_retention_days
+  database = {
+    endpoint              = module.aurora.endpoint
+    port                  = module.aurora.port
+    name                  = module.aurora.database_name
+    security_group_id     = module.aurora.security_group_id
+    master_secret_arn     = module.aurora.master_user_secret_arn
+    master_secret_kms_arn = module.aurora.kms_key_arn
+  }
+  login_secrets = {
+    subscriber_arn = var.secret_arns.subscriber_database
+    api_arn        = var.secret_arns.api_database
+    kms_key_arn    = aws_kms_key.service.arn
+  }
 }
 
 # -- query API ----------------------------------------------------------------------------

@@ -24,13 +24,33 @@ output "graphql_url" {
 }
 
 output "database_endpoint" {
-  description = "Writer endpoint of the Aurora cluster, for the migration runner."
+  description = "Writer endpoint of the Aurora cluster, where the migrations run."
   value       = module.aurora.endpoint
 }
 
 output "database_master_secret_arn" {
-  description = "Secret with the master password, for the migration runner only."
+  description = "Secret with the master password, read only by the migration builds."
   value       = module.aurora.master_user_secret_arn
+}
+
+output "migration_project_name" {
+  description = "CodeBuild project that applies the Flyway migrations inside the VPC."
+  value       = module.migrations.project_name
+}
+
+output "migration_bucket_name" {
+  description = "Bucket that receives the Flyway bundle before each migration run."
+  value       = module.migrations.bucket_name
+}
+
+output "migration_bundle_key" {
+  description = "Object key of the Flyway bundle in migration_bucket_name."
+  value       = module.migrations.bundle_key
+}
+
+output "migration_security_group_id" {
+  description = "Security group of the migration builds, which the cluster admits."
+  value       = module.migrations.security_group_id
 }
 
 output "database_deletion_protection" {

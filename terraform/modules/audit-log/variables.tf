@@ -29,11 +29,11 @@ variable "packages" {
 }
 
 variable "network" {
-  description = "Existing VPC, its private subnets (with a NAT gateway or VPC endpoints for Secrets Manager and EventBridge), and the security group of the migration runner."
+  description = "Existing VPC and its private subnets, with a NAT gateway: the migration builds pull the Flyway image from Docker Hub, and the functions and builds call AWS APIs. migration_runner_security_group_id optionally admits one more host to the database, such as a bastion for running Flyway by hand."
   type = object({
     vpc_id                             = string
     private_subnet_ids                 = list(string)
-    migration_runner_security_group_id = string
+    migration_runner_security_group_id = optional(string)
   })
 
   validation {
@@ -103,6 +103,15 @@ variable "authorizer" {
     condition     = startswith(var.authorizer.jwt_issuer, "https://") && length(var.authorizer.jwt_audience) > 0
     error_message = "authorizer.jwt_issuer must be an https URL and jwt_audience must list at least one audience."
   }
+}
+
+variable "migrations" {
+  description = "The CodeBuild project that runs Flyway in the VPC: its image (a fixed tag of the official Flyway image, or a copy in ECR) and how long one run may take."
+  type = object({
+    image                 = optional(string, "flyway/flyway:11.8.2")
+    build_timeout_minutes = optional(number, 30)
+  })
+  default = {}
 }
 
 variable "log_retention_days" {

@@ -9,6 +9,7 @@ locals {
   engine_major = split(".", var.engine_version)[0]
   create_key   = var.create_kms_key
   kms_key_arn  = local.create_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  monitoring   = var.monitoring_interval_seconds > 0
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -103,9 +104,38 @@ resource "aws_rds_cluster_instance" "this" {
   auto_minor_version_upgrade      = true
   performance_insights_enabled    = true
   performance_insights_kms_key_id = local.kms_key_arn
+  monitoring_interval             = var.monitoring_interval_seconds
+  monitoring_role_arn             = local.monitoring ? aws_iam_role.monitoring[0].arn : null
   apply_immediately               = var.apply_immediately
 
   tags = var.tags
+}
+
+# -- Enhanced Monitoring -----------------------------------------------------------------
+
+# RDS publishes the instances' operating system metrics to CloudWatch Logs as this role.
+resource "aws_iam_role" "monitoring" {
+  count = local.monitoring ? 1 : 0
+
+  name = "${var.name}-rds-monitoring"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "monitoring.rds.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "monitoring" {
+  count = local.monitoring ? 1 : 0
+
+  role       = aws_iam_role.monitoring[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 }
 
 # -- network ------------------------------------------------------------------------------

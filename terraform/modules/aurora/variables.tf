@@ -170,6 +170,17 @@ variable "apply_immediately" {
   default     = false
 }
 
+variable "monitoring_interval_seconds" {
+  description = "Seconds between Enhanced Monitoring samples of the instances' operating system metrics; 0 turns it off."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.monitoring_interval_seconds)
+    error_message = "monitoring_interval_seconds must be 0, 1, 5, 10, 15, 30 or 60."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource of the module, on top of the provider's default_tags."
   type        = map(string)

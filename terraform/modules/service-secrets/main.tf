@@ -2,9 +2,9 @@
 # cursors. Secrets Manager generates the values as ephemeral values, which are written
 # write-only, so they never enter the Terraform plan or state.
 #
-# NOTE: the migration runner must create the login roles audit_subscriber (member of
-# audit_writer) and audit_api (member of audit_reader) with these passwords; that deploy
-# step is not written yet.
+# The migrations' afterMigrate callback (flyway/deploy/afterMigrate.sql) creates the login
+# roles audit_subscriber (member of audit_writer) and audit_api (member of audit_reader)
+# with these passwords.
 
 resource "aws_secretsmanager_secret" "subscriber_database" {
   name                    = "${var.name_prefix}/database/subscriber"

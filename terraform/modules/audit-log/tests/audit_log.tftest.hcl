@@ -106,3 +106,28 @@ run "unknown_environment_rejected" {
 
   expect_failures = [var.environment]
 }
+
+run "migrations_run_inside_the_vpc" {
+  command = plan
+
+  assert {
+    condition     = output.migration_project_name == "audit-log-prod-migrations"
+    error_message = "Each environment must have its own migration project."
+  }
+}
+
+run "migration_runner_host_optional" {
+  command = plan
+
+  variables {
+    network = {
+      vpc_id             = "vpc-0123"
+      private_subnet_ids = ["subnet-a", "subnet-b"]
+    }
+  }
+
+  assert {
+    condition     = output.migration_project_name == "audit-log-prod-migrations"
+    error_message = "The service must plan without an extra migration runner security group."
+  }
+}

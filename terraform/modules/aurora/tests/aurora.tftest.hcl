@@ -130,3 +130,30 @@ run "old_engine_rejected" {
 
   expect_failures = [var.engine_version]
 }
+
+run "enhanced_monitoring_on_by_default" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for instance in aws_rds_cluster_instance.this : instance.monitoring_interval == 60])
+    error_message = "Every instance must send Enhanced Monitoring metrics each minute."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.monitoring[0].assume_role_policy).Statement[0].Principal.Service == "monitoring.rds.amazonaws.com"
+    error_message = "Only RDS monitoring may assume the monitoring role."
+  }
+}
+
+run "enhanced_monitoring_can_be_off" {
+  command = plan
+
+  variables {
+    monitoring_interval_seconds = 0
+  }
+
+  assert {
+    condition     = length(aws_iam_role.monitoring) == 0
+    error_message = "No monitoring role without Enhanced Monitoring."
+  }
+}
