@@ -57,6 +57,17 @@ class AuditDatabase:
         finally:
             connection.close()
 
+    def environment(self, credentials: Credentials) -> dict[str, str]:
+        """Return the DB_* variables with which a function logs in as ``credentials``."""
+        return {
+            "DB_HOST": self.host,
+            "DB_PORT": str(self.port),
+            "DB_NAME": self.name,
+            "DB_USER": credentials.user,
+            "DB_PASSWORD": credentials.password,
+            "DB_SSLMODE": "disable",
+        }
+
     def migrate(self, session_time_zone: str | None = None) -> int:
         """Apply pending migrations as the superuser; return how many were applied."""
         config = load_config(FLYWAY_CONFIG, self.placeholders)

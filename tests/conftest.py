@@ -170,26 +170,33 @@ class LambdaContext:
         return 60_000
 
 
-@pytest.fixture
-def subscriber(
-    audit_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SubscriberUnderTest]:
-    database = audit_db.database
-    environment = {
-        "DB_HOST": database.host,
-        "DB_PORT": str(database.port),
-        "DB_NAME": database.name,
-        "DB_USER": database.writer.user,
-        "DB_PASSWORD": database.writer.password,
-        "DB_SSLMODE": "disable",
+def subscriber_environment(database: AuditDatabase, **overrides: str) -> dict[str, str]:
+    """Return the subscriber's environment variables for writing to ``database``."""
+    return {
+        **database.environment(database.writer),
         "AWS_ACCOUNT_TENANTS": '{"999999999999": "tenant-nine", "*": "platform"}',
         "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
+        **overrides,
     }
-    for name, value in environment.items():
+
+
+def configure_subscriber(
+    monkeypatch: pytest.MonkeyPatch, database: AuditDatabase, **overrides: str
+) -> SubscriberUnderTest:
+    """Point the subscriber at ``database`` and return it with nothing cached."""
+    for name, value in subscriber_environment(database, **overrides).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DB_SECRET_ARN", raising=False)
     under_test = SubscriberUnderTest()
     under_test.reset()
+    return under_test
+
+
+@pytest.fixture
+def subscriber(
+    audit_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SubscriberUnderTest]:
+    under_test = configure_subscriber(monkeypatch, audit_db.database)
     try:
         yield under_test
     finally:
@@ -268,12 +275,7 @@ def api_environment(audit_db: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> 
 
     database = audit_db.database
     environment = {
-        "DB_HOST": database.host,
-        "DB_PORT": str(database.port),
-        "DB_NAME": database.name,
-        "DB_USER": database.reader.user,
-        "DB_PASSWORD": database.reader.password,
-        "DB_SSLMODE": "disable",
+        **database.environment(database.reader),
         "ENVIRONMENT": "dev",
         "CURSOR_SECRET": CURSOR_SECRET,
     }

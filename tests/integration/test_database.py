@@ -12,15 +12,7 @@ pytestmark = pytest.mark.integration
 
 def settings_for(audit_db, **overrides: str):
     database = audit_db.database
-    environment = {
-        "DB_HOST": database.host,
-        "DB_PORT": str(database.port),
-        "DB_NAME": database.name,
-        "DB_USER": database.writer.user,
-        "DB_PASSWORD": database.writer.password,
-        "DB_SSLMODE": "disable",
-        **overrides,
-    }
+    environment = {**database.environment(database.writer), **overrides}
     return load_settings(environment).database
 
 
