@@ -12,7 +12,6 @@ cluster and emulator are never touched.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -41,8 +40,8 @@ from localaws import (
     wait_until_drained,
 )
 from localpg import LocalPostgres, free_port
-from poller import SqsPoller
-from samples import application_envelope, valid_detail
+from queue_support import drain, make_poller, send
+from samples import distinct_bodies
 
 from subscriber.config import SERVICE_NAME
 
@@ -52,28 +51,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def bodies(count: int, tag: str) -> list[str]:
-    """Distinct valid events, each with its own key."""
-    return [
-        json.dumps(
-            application_envelope(
-                valid_detail(eventId=f"{tag}-{number}", occurredAt="2026-11-30T10:00:00Z"),
-                id=f"envelope-{tag}-{number}",
-            )
-        )
-        for number in range(count)
-    ]
-
-
-def send(sqs: Any, queue_url: str, messages: list[str]) -> None:
-    for start in range(0, len(messages), 10):
-        entries = [
-            {"Id": str(position), "MessageBody": body}
-            for position, body in enumerate(messages[start : start + 10])
-        ]
-        assert not sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed")
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -150,26 +127,6 @@ class TableLock:
             pass  # the server went away with the lock
 
 
-def make_poller(sqs: Any, resources: Resources, handler: Any) -> SqsPoller:
-    return SqsPoller(
-        sqs,
-        resources.queue_url,
-        resources.queue_arn,
-        handler,
-        region=resources.region,
-        batch_size=10,
-        wait_time_seconds=1,
-    )
-
-
-def drain(poller: SqsPoller, sqs: Any, resources: Resources, timeout: float = 30) -> None:
-    """Poll until the queue is empty, as the event source mapping would."""
-    deadline = time.monotonic() + timeout
-    while count_messages(sqs, resources.queue_url):
-        assert time.monotonic() < deadline, "the queue did not drain"
-        poller.poll_once()
-
-
 # -- a PostgreSQL cluster of this module's own ---------------------------------------------
 
 
@@ -220,7 +177,7 @@ def test_database_stopped_mid_batch(
     restartable, own_database, own_subscriber, sqs_client, aws_resources, mode
 ):
     cluster, database = restartable
-    messages = bodies(25, f"stop-{mode}")
+    messages = distinct_bodies(25, f"stop-{mode}")
     send(sqs_client, aws_resources.queue_url, messages)
     poller = make_poller(sqs_client, aws_resources, own_subscriber.handler.lambda_handler)
     lock = TableLock(database)
@@ -251,11 +208,11 @@ def test_database_stopped_mid_batch(
 
 
 def test_connection_killed_mid_batch_is_retried(own_subscriber, own_database):
-    own_subscriber.invoke(bodies(3, "warm"))
+    own_subscriber.invoke(distinct_bodies(3, "warm"))
     lock = TableLock(own_database)
     results: list[dict] = []
     batch = threading.Thread(
-        target=lambda: results.append(own_subscriber.invoke(bodies(10, "killed")))
+        target=lambda: results.append(own_subscriber.invoke(distinct_bodies(10, "killed")))
     )
     batch.start()
     wait_for(subscriber_backend_waiting(own_database), 20, "the batch to wait for the lock")
@@ -284,10 +241,10 @@ def test_connection_killed_mid_batch_is_retried(own_subscriber, own_database):
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_reconnects_after_failover_restart(restartable, own_database, own_subscriber, mode):
     cluster, database = restartable
-    first = own_subscriber.invoke(bodies(5, f"before-{mode}"))
+    first = own_subscriber.invoke(distinct_bodies(5, f"before-{mode}"))
 
     cluster.restart(mode=mode)
-    second = own_subscriber.invoke(bodies(5, f"after-{mode}"))
+    second = own_subscriber.invoke(distinct_bodies(5, f"after-{mode}"))
 
     assert first == {"batchItemFailures": []}
     assert second == {"batchItemFailures": []}
@@ -295,14 +252,14 @@ def test_reconnects_after_failover_restart(restartable, own_database, own_subscr
 
 
 def test_reconnects_after_connection_killed_between_invocations(own_subscriber, own_database):
-    first = own_subscriber.invoke(bodies(5, "idle-before"))
+    first = own_subscriber.invoke(distinct_bodies(5, "idle-before"))
     with own_database.connect_as(own_database.superuser) as connection:
         killed = connection.run(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE application_name = :name",
             name=SERVICE_NAME,
         )[0][0]
-    second = own_subscriber.invoke(bodies(5, "idle-after"))
+    second = own_subscriber.invoke(distinct_bodies(5, "idle-after"))
 
     # The warm connection was dead when the second batch came; the handler
     # reopened it without failing a record.
@@ -319,8 +276,8 @@ def test_reconnects_after_connection_killed_between_invocations(own_subscriber, 
 
 def test_database_down_then_back(restartable, own_database, own_subscriber):
     cluster, database = restartable
-    messages = bodies(4, "outage")
-    own_subscriber.invoke(bodies(1, "warm"))
+    messages = distinct_bodies(4, "outage")
+    own_subscriber.invoke(distinct_bodies(1, "warm"))
 
     cluster.stop(remove=False)
     try:
@@ -404,7 +361,7 @@ def run_until_drained(database: AuditDatabase, resources: Resources, sqs: Any, l
 
 def test_process_killed_during_bulk_write(own_database, sqs_client, aws_resources, tmp_path):
     log = tmp_path / "subscriber.log"
-    send(sqs_client, aws_resources.queue_url, bodies(10, "write"))
+    send(sqs_client, aws_resources.queue_url, distinct_bodies(10, "write"))
     lock = TableLock(own_database)
     process = start_poller_process(
         own_database, aws_resources, "subscriber.handler:lambda_handler", log
@@ -433,7 +390,7 @@ def test_process_killed_during_bulk_write(own_database, sqs_client, aws_resource
 def test_process_killed_after_commit(own_database, sqs_client, aws_resources, tmp_path):
     log = tmp_path / "subscriber.log"
     marker = tmp_path / "committed"
-    send(sqs_client, aws_resources.queue_url, bodies(10, "commit"))
+    send(sqs_client, aws_resources.queue_url, distinct_bodies(10, "commit"))
     process = start_poller_process(
         own_database,
         aws_resources,
@@ -495,7 +452,11 @@ def test_emulator_restart_under_poller(own_database, own_subscriber, monkeypatch
     poller = make_poller(sqs, resources, handler)
     stop = threading.Event()
     thread = poller.start(stop)
-    first, second, third = bodies(10, "a"), bodies(10, "b"), bodies(10, "c")
+    first, second, third = (
+        distinct_bodies(10, "a"),
+        distinct_bodies(10, "b"),
+        distinct_bodies(10, "c"),
+    )
     try:
         send(sqs, resources.queue_url, first)
         wait_until_drained(sqs, resources.queue_url, timeout_seconds=30, idle=lambda: poller.idle)
