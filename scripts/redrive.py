@@ -327,11 +327,15 @@ class Selection:
         return " AND ".join(conditions), params
 
 
+class InvalidDatabaseUrl(ValueError):
+    """A --database-url that is not a postgresql:// URL with a host."""
+
+
 def connect(database_url: str) -> pg8000.native.Connection:
     """Open a connection from a postgresql:// URL; the password may come from $PGPASSWORD."""
     parts = urllib.parse.urlsplit(database_url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
-        raise ValueError(
+        raise InvalidDatabaseUrl(
             "--database-url is invalid: expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
         )
     return pg8000.native.Connection(
@@ -585,6 +589,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         return 2
     except (pg8000.native.DatabaseError, pg8000.native.InterfaceError, OSError) as error:
         logger.error("database request failed: %s", error)
+        return 2
+    except InvalidDatabaseUrl as error:
+        logger.error("%s", error)
         return 2
 
 
