@@ -251,7 +251,7 @@ def test_reconnects_after_failover_restart(restartable, own_database, own_subscr
     assert Counts(database)() == {"stored": 10, "distinct keys": 10, "duplicates": 0, "rejected": 0}
 
 
-def test_reconnects_after_connection_killed_between_invocations(own_subscriber, own_database):
+def test_reconnects_after_idle_connection_killed(own_subscriber, own_database):
     first = own_subscriber.invoke(distinct_bodies(5, "idle-before"))
     with own_database.connect_as(own_database.superuser) as connection:
         killed = connection.run(
@@ -261,7 +261,7 @@ def test_reconnects_after_connection_killed_between_invocations(own_subscriber, 
         )[0][0]
     second = own_subscriber.invoke(distinct_bodies(5, "idle-after"))
 
-    # The warm connection was dead when the second batch came; the handler
+    # The warm connection was dead when the second batch came, so the handler
     # reopened it without failing a record.
     assert killed == 1
     assert first == {"batchItemFailures": []}
