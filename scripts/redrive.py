@@ -44,8 +44,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 logger = logging.getLogger("redrive")
 
 MAX_BATCH = 10  # SQS's limit for SendMessageBatch, DeleteMessageBatch and ReceiveMessage
-# Seconds a listed DLQ message stays invisible to other consumers if the tool stops
-# before it makes the message visible again. Long enough to page through a large DLQ.
+# Seconds a received DLQ message stays invisible to other consumers if the tool stops
+# before it releases or deletes the message. Long enough to page through a large DLQ.
 DEFAULT_HOLD_SECONDS = 300
 
 
@@ -233,7 +233,9 @@ def redrive_dlq(
     budget = approximate_depth(sqs, dlq_url) if limit is None else limit
     while counts.selected < budget:
         batch = [
-            message for message in _receive(sqs, dlq_url, 60) if message["MessageId"] not in seen
+            message
+            for message in _receive(sqs, dlq_url, DEFAULT_HOLD_SECONDS)
+            if message["MessageId"] not in seen
         ]
         if not batch:
             break
