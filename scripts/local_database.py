@@ -22,7 +22,11 @@ from localpg import Connection, LocalPostgres
 FLYWAY_CONFIG = Path(__file__).resolve().parent.parent / "flyway" / "flyway.toml"
 
 # Login role -> the group role of flyway/sql/V5__create_database_roles.sql it joins.
-LOGIN_ROLES = {"audit_subscriber": "audit_writer", "audit_api": "audit_reader"}
+LOGIN_ROLES = {
+    "audit_subscriber": "audit_writer",
+    "audit_api": "audit_reader",
+    "audit_redrive": "audit_redriver",
+}
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,11 @@ class AuditDatabase:
     superuser: Credentials
     writer: Credentials
     reader: Credentials
+    redriver: Credentials = field(default_factory=lambda: Credentials("", ""))
     placeholders: Mapping[str, str] = field(default_factory=dict)
 
     def environment(self, credentials: Credentials) -> dict[str, str]:
-        """The DB_* variables that point a function at this database as `credentials`."""
+        """Return the DB_* variables with which a function logs in as ``credentials``."""
         return {
             "DB_HOST": self.host,
             "DB_PORT": str(self.port),
@@ -114,4 +119,7 @@ def prepare_database(
             connection, "audit_subscriber", LOGIN_ROLES["audit_subscriber"]
         )
         database.reader = _ensure_login_role(connection, "audit_api", LOGIN_ROLES["audit_api"])
+        database.redriver = _ensure_login_role(
+            connection, "audit_redrive", LOGIN_ROLES["audit_redrive"]
+        )
     return database

@@ -219,18 +219,23 @@ class LocalPostgres:
             raise
         return self.connection
 
-    def stop(self, remove: bool | None = None) -> None:
-        """Stop the cluster; remove its directory if this object created it."""
+    def stop(self, remove: bool | None = None, *, mode: str = "fast") -> None:
+        """Stop the cluster; remove its directory if this object created it.
+
+        ``mode`` is pg_ctl's shutdown mode: ``fast`` rolls back open transactions and
+        disconnects clients; ``immediate`` kills every server process, as a crash does,
+        and the next start recovers from the WAL.
+        """
         if self.initialised and self.running:
-            self._run("pg_ctl", "--pgdata", str(self.data_dir), "--mode", "fast", "--wait", "stop")
+            self._run("pg_ctl", "--pgdata", str(self.data_dir), "--mode", mode, "--wait", "stop")
         if remove if remove is not None else self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             with contextlib.suppress(FileNotFoundError):
                 self._password_file.unlink()
 
-    def restart(self) -> None:
+    def restart(self, *, mode: str = "fast") -> None:
         """Stop and start the server, keeping its data (a failover, as clients see it)."""
-        self._run("pg_ctl", "--pgdata", str(self.data_dir), "--mode", "fast", "--wait", "stop")
+        self._run("pg_ctl", "--pgdata", str(self.data_dir), "--mode", mode, "--wait", "stop")
         self.start()
 
     @property

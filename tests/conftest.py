@@ -12,6 +12,7 @@ from typing import Any
 
 import pg8000.native
 import pytest
+from hypothesis import HealthCheck, settings
 from local_database import AuditDatabase, Credentials, prepare_database
 from localaws import (
     LocalAws,
@@ -25,6 +26,17 @@ from localpg import Connection, LocalPostgres, free_port
 from samples import sqs_event
 
 from subscriber.config import SERVICE_NAME
+
+# Hypothesis profiles: "ci" keeps make test fast; make fuzz selects "fuzz" through
+# HYPOTHESIS_PROFILE. Tests that set max_examples themselves keep their own count.
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile("fuzz", settings.get_profile("ci"), max_examples=2_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _database_numbers = itertools.count(1)
 LONG_RETENTION = {"retentionInterval": "5000 days"}
@@ -170,21 +182,33 @@ class LambdaContext:
         return 60_000
 
 
-@pytest.fixture
-def subscriber(
-    audit_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SubscriberUnderTest]:
-    database = audit_db.database
-    environment = {
+def subscriber_environment(database: AuditDatabase, **overrides: str) -> dict[str, str]:
+    """Return the subscriber's environment variables for writing to ``database``."""
+    return {
         **database.environment(database.writer),
         "AWS_ACCOUNT_TENANTS": '{"999999999999": "tenant-nine", "*": "platform"}',
         "POWERTOOLS_METRICS_NAMESPACE": "AuditLog",
+        **overrides,
     }
-    for name, value in environment.items():
+
+
+def configure_subscriber(
+    monkeypatch: pytest.MonkeyPatch, database: AuditDatabase, **overrides: str
+) -> SubscriberUnderTest:
+    """Point the subscriber at ``database`` and return it with nothing cached."""
+    for name, value in subscriber_environment(database, **overrides).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DB_SECRET_ARN", raising=False)
     under_test = SubscriberUnderTest()
     under_test.reset()
+    return under_test
+
+
+@pytest.fixture
+def subscriber(
+    audit_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SubscriberUnderTest]:
+    under_test = configure_subscriber(monkeypatch, audit_db.database)
     try:
         yield under_test
     finally:

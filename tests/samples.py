@@ -75,6 +75,19 @@ def application_envelope(detail: dict[str, Any] | None = None, **fields: Any) ->
     return envelope
 
 
+def distinct_bodies(count: int, tag: str) -> list[str]:
+    """SQS bodies of valid events, each with its own event id, all at one time."""
+    return [
+        json.dumps(
+            application_envelope(
+                valid_detail(eventId=f"{tag}-{number}", occurredAt="2026-11-30T10:00:00Z"),
+                id=f"envelope-{tag}-{number}",
+            )
+        )
+        for number in range(count)
+    ]
+
+
 def sqs_event(
     bodies: list[str], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:audit-ingest"
 ) -> dict[str, Any]:

@@ -12,10 +12,7 @@ pytestmark = pytest.mark.integration
 
 def settings_for(audit_db, **overrides: str):
     database = audit_db.database
-    environment = {
-        **database.environment(database.writer),
-        **overrides,
-    }
+    environment = {**database.environment(database.writer), **overrides}
     return load_settings(environment).database
 
 

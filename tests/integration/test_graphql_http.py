@@ -257,3 +257,132 @@ def test_too_many_tokens_is_rejected(server_url, viewer):
 
     assert response.json()["errors"][0]["errorType"] == "BAD_REQUEST"
     assert "token" in response.json()["errors"][0]["message"].lower()
+
+
+# -- abuse: each request rejected with a clear error, the API still serving others ----------
+
+DEEP_QUERY = (
+    "{ __schema { types { fields { type { ofType { ofType { ofType { ofType"
+    " { ofType { name } } } } } } } } } }"
+)
+NODE = "edges { node { eventId occurredAt action actor { id name } original context } }"
+
+
+def alias_bomb(count: int = 40) -> str:
+    """Many aliased reads, each small enough that the token limit is not what stops them."""
+    fields = " ".join(
+        f"a{i}: auditEvents(filter: $f, first: 1) {{ edges {{ cursor }} }}" for i in range(count)
+    )
+    return f"query($f: AuditEventFilter!) {{ {fields} }}"
+
+
+def costly_query() -> str:
+    fields = "".join(f" p{i}: auditEvents(filter: $f, first: $n) {{ {NODE} }}" for i in range(5))
+    return "query($f: AuditEventFilter!, $n: Int) {" + fields + " }"
+
+
+def abuse_requests() -> list[tuple[str, dict, str]]:
+    """(name, JSON request body, text the error message must contain) for each abuse."""
+    return [
+        ("deep", {"query": DEEP_QUERY}, "fields deep"),
+        ("aliases", {"query": alias_bomb(), "variables": {"f": window()}}, "aliases"),
+        (
+            "huge first",
+            {"query": EVENTS_QUERY, "variables": {"filter": window(), "first": 1_000_000}},
+            "maximum",
+        ),
+        (
+            "first beyond Int",
+            {"query": EVENTS_QUERY, "variables": {"filter": window(), "first": 2**40}},
+            # The cost rule runs before variables are coerced, so it rejects this first.
+            "over the maximum of",
+        ),
+        (
+            "first literal beyond Int",
+            {
+                "query": '{ auditEvents(filter: {tenantId: "acme", from: "2026-01-01T00:00:00Z",'
+                ' to: "2026-01-02T00:00:00Z"}, first: 99999999999) { edges { cursor } } }'
+            },
+            "Int cannot represent",
+        ),
+        (
+            "costly variables",
+            {"query": costly_query(), "variables": {"f": window(), "n": 500}},
+            "over the maximum of",
+        ),
+        (
+            "token flood",
+            {"query": "{ " + " ".join("__typename" for _ in range(6000)) + " }"},
+            "token",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("request_body", "expected"),
+    [(body, expected) for _, body, expected in abuse_requests()],
+    ids=[name for name, _, _ in abuse_requests()],
+)
+def test_abusive_query_is_rejected(server_url, events, viewer, request_body, expected):
+    response = httpx.post(server_url, json=request_body, headers={"Authorization": viewer})
+
+    errors = response.json()["errors"]
+    assert response.status_code == 200
+    assert response.json().get("data") is None
+    assert errors[0]["errorType"] == "BAD_REQUEST"
+    assert expected in errors[0]["message"]
+    assert "Traceback" not in response.text
+
+
+def test_batched_operations_are_rejected(server_url, viewer):
+    batch = [{"query": "{ __typename }"}] * 100
+
+    response = httpx.post(server_url, json=batch, headers={"Authorization": viewer})
+
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["errorType"] == "BAD_REQUEST"
+
+
+def test_normal_query_succeeds_under_abuse(server_url, events, viewer):
+    import threading
+
+    stop = threading.Event()
+    abuse_results: list[tuple[str, int, str]] = []
+    oversized = b'{"query": "' + b" " * 1_100_000 + b'"}'
+
+    def abuse() -> None:
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                for name, body, _ in abuse_requests():
+                    response = client.post(server_url, json=body, headers={"Authorization": viewer})
+                    abuse_results.append((name, response.status_code, response.text))
+                response = client.post(
+                    server_url,
+                    content=oversized,
+                    headers={"Authorization": viewer, "Content-Type": "application/json"},
+                )
+                abuse_results.append(("oversized body", response.status_code, response.text))
+
+    attackers = [threading.Thread(target=abuse) for _ in range(3)]
+    for attacker in attackers:
+        attacker.start()
+    normal = []
+    try:
+        for _ in range(10):
+            started = time.monotonic()
+            response = post(server_url, EVENTS_QUERY, {"filter": window(), "first": 2}, viewer)
+            normal.append((response.json(), time.monotonic() - started))
+    finally:
+        stop.set()
+        for attacker in attackers:
+            attacker.join(timeout=60)
+
+    for result, seconds in normal:
+        assert "errors" not in result
+        assert len(result["data"]["auditEvents"]["edges"]) == 2
+        assert seconds < 5
+    assert len(abuse_results) >= 7
+    for name, status, text in abuse_results:
+        expected_status = 413 if name == "oversized body" else 200
+        assert status == expected_status, (name, text[:200])
+        assert '"data":{' not in text.replace(" ", ""), name

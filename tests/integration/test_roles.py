@@ -86,3 +86,34 @@ def test_writer_cannot_count_unknown_duplicates(audit_db):
         writer.run("SELECT audit.record_duplicate_deliveries(CAST(:rows AS jsonb))", rows=fake)
 
     assert audit_db.scalar("SELECT count(*) FROM audit.duplicate_deliveries") == 0
+
+
+def test_redriver_reads_and_deletes_rejections(audit_db):
+    audit_db.execute(
+        "INSERT INTO audit.rejected_events (reason, message, raw_body, body_sha256,"
+        " tenant_id, last_message_id) VALUES ('r', 'm', 'b', sha256('b'), NULL, 'id')"
+    )
+    with audit_db.connect_as(audit_db.database.redriver) as redriver:
+        # No tenant setting is needed: the redrive tool works across tenants.
+        assert redriver.run("SELECT count(*) FROM audit.rejected_events") == [[1]]
+        assert sqlstate_of(redriver, "DELETE FROM audit.rejected_events") is None
+
+    assert audit_db.scalar("SELECT count(*) FROM audit.rejected_events") == 0
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM audit.events",
+        "DELETE FROM audit.events",
+        "SELECT * FROM audit.duplicate_deliveries",
+        "UPDATE audit.rejected_events SET seen_count = 0",
+        "INSERT INTO audit.rejected_events"
+        " (reason, message, raw_body, body_sha256, last_message_id)"
+        " VALUES ('r', 'm', 'b', sha256('b'), 'id')",
+        INSERT_EVENT,
+    ],
+)
+def test_redriver_cannot_touch_events(audit_db, sql):
+    with audit_db.connect_as(audit_db.database.redriver) as redriver:
+        assert sqlstate_of(redriver, sql) == "42501"
