@@ -83,7 +83,7 @@ def _page(
     event_filter = parse_filter(filter, context.settings.max_window)
     maximum = context.settings.max_page_size
     if first is None or not 1 <= first <= maximum:
-        given = "missing" if first is None else str(first)
+        given = "null" if first is None else str(first)
         raise ApiError(ErrorType.BAD_REQUEST, f"first must be between 1 and {maximum}, not {given}")
     # A cursor is bound to the filter and to what the caller's role may see.
     binding = f"{event_filter.fingerprint()}/{','.join(caller.hidden_actions)}"
