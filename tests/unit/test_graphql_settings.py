@@ -26,6 +26,8 @@ def test_defaults():
         ({**BASE, "CURSOR_SECRET": "short"}, "CURSOR_SECRET"),
         ({**BASE, "ENVIRONMENT": "qa"}, "ENVIRONMENT"),
         ({**BASE, "MAX_WINDOW_DAYS": "0"}, "MAX_WINDOW_DAYS"),
+        ({**BASE, "MAX_PAGE_SIZE": "501"}, "MAX_PAGE_SIZE=501 is above the maximum of 500"),
+        ({**BASE, "MAX_COUNT_GROUPS": "1001"}, "MAX_COUNT_GROUPS"),
     ],
 )
 def test_invalid_setting_is_named(env, named):

@@ -36,7 +36,9 @@ class DatabaseSettings:
     application_name: str
 
 
-def integer_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def integer_setting(
+    env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
     """Read an integer variable; raise ConfigurationError naming it when invalid."""
     raw = env.get(name)
     if raw is None or raw == "":
@@ -47,6 +49,8 @@ def integer_setting(env: Mapping[str, str], name: str, default: int, minimum: in
         raise ConfigurationError(f"{name}={raw!r} is not an integer") from None
     if value < minimum:
         raise ConfigurationError(f"{name}={value} is below the minimum of {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(f"{name}={value} is above the maximum of {maximum}")
     return value
 
 

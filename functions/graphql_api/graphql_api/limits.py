@@ -32,12 +32,14 @@ from graphql import (
     value_from_ast,
 )
 
+from graphql_api.settings import COUNT_GROUPS_LIMIT
+
 MAX_DEPTH = 8
 MAX_ALIASES = 15
 # One page of 500 events with every field costs about 16,000 (32 fields x 500).
 MAX_COST = 25_000
-# auditEventCounts returns at most this many groups (MAX_COUNT_GROUPS's default).
-COUNT_GROUPS_COST = 1000
+# auditEventCounts returns at most this many groups, whatever MAX_COUNT_GROUPS is.
+COUNT_GROUPS_COST = COUNT_GROUPS_LIMIT
 # Parsing stops after this many tokens, long before a document gets expensive to validate.
 MAX_TOKENS = 5_000
 

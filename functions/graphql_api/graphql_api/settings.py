@@ -14,6 +14,11 @@ from audit_common.settings import (
     load_database_settings,
 )
 
+# The query cost limit (graphql_api.limits) is sized for pages and group lists up to
+# these; larger settings would make full pages cost more than the limit allows.
+PAGE_SIZE_LIMIT = 500
+COUNT_GROUPS_LIMIT = 1000
+
 __all__ = [
     "MIN_CURSOR_KEY_LENGTH",
     "SERVICE_NAME",
@@ -70,7 +75,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> ApiSettings:
         cursor_secret=cursor_secret,
         cursor_secret_arn=cursor_secret_arn,
         max_window=timedelta(days=integer_setting(env, "MAX_WINDOW_DAYS", 93, 1)),
-        max_page_size=integer_setting(env, "MAX_PAGE_SIZE", 500, 1),
-        max_count_groups=integer_setting(env, "MAX_COUNT_GROUPS", 1000, 1),
+        max_page_size=integer_setting(env, "MAX_PAGE_SIZE", 500, 1, PAGE_SIZE_LIMIT),
+        max_count_groups=integer_setting(env, "MAX_COUNT_GROUPS", 1000, 1, COUNT_GROUPS_LIMIT),
         audit_bus_name=env.get("AUDIT_BUS_NAME") or None,
     )
