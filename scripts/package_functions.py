@@ -21,7 +21,7 @@ unchecked-hash kind (PEP 552), which Python loads without comparing them with th
 source's timestamp, and they are compiled in one process with a fixed hash seed and
 the path ``/var/task``, so that they too are the same bytes on every build. They are
 only written when this interpreter is the runtime's Python version (a ``.pyc`` of
-another version would be ignored); otherwise the zip holds source only, with a
+another version would be ignored); otherwise the zip contains source only, with a
 warning.
 
 NOTE: pip picks the newest release of each dependency that requirements.txt does not
@@ -64,7 +64,7 @@ FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", "bin"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
-# Where Lambda unpacks the zip: the file names recorded in the bytecode, for tracebacks.
+# The folder Lambda unpacks the zip into, recorded in the bytecode for tracebacks.
 LAMBDA_TASK_ROOT = "/var/task"
 
 
@@ -225,7 +225,7 @@ def build(
 ) -> BuiltPackage:
     """Build ``<output_dir>/<function>.zip`` and return its path, size and SHA-256.
 
-    With ``bytecode`` (and this interpreter at ``python_version``) the zip holds ``.pyc``
+    With ``bytecode`` (and this interpreter at ``python_version``) the zip contains ``.pyc``
     files beside the sources.
     """
     function_dir = functions_dir / function
@@ -254,7 +254,7 @@ def build(
         if bytecode and not compiled:
             print(
                 f"package_functions: warning: Python {running_python_version()} cannot compile "
-                f"bytecode for the Python {python_version} runtime; {function}.zip holds "
+                f"bytecode for the Python {python_version} runtime; {function}.zip contains "
                 "source only and each cold start compiles it. Run this command with "
                 f"Python {python_version}.",
                 file=sys.stderr,

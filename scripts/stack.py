@@ -519,8 +519,8 @@ def _interrupt(*_: object) -> None:
 
 
 def demo(aws_port: int, api_port: int, use_terraform: bool) -> int:
-    # SIGTERM (kill, timeout) unwinds like Ctrl-C, so that the with block stops the
-    # processes it started; they run in sessions of their own and never see the signal.
+    # The processes the stack starts run in sessions of their own and never see a
+    # SIGTERM (kill, timeout). So it unwinds like Ctrl-C, and the with block stops them.
     signal.signal(signal.SIGTERM, _interrupt)
     with LocalService(aws_port, api_port, use_terraform=use_terraform) as service:
         return _run_samples(service, "demo")
@@ -549,7 +549,7 @@ def up(aws_port: int, api_port: int, use_terraform: bool) -> int:
 
 
 def _resources_file(aws_port: int) -> Path:
-    """Where `up` keeps the names of what it created, for `publish`."""
+    """Return the file in which `up` keeps the names of what it created, for `publish`."""
     return LOG_DIR.parent / f"resources-{aws_port}.json"
 
 

@@ -192,7 +192,7 @@ def _nested_too_deeply(body: bytes) -> bool:
     except RecursionError:
         return True
     except (ValueError, UnicodeDecodeError):
-        return False  # Ariadne answers bodies that are not JSON itself.
+        return False  # Ariadne rejects bodies that are not JSON itself.
     return False
 
 
