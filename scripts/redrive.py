@@ -340,14 +340,18 @@ def connect(database_url: str) -> pg8000.native.Connection:
         raise InvalidDatabaseUrl(
             "--database-url is invalid: expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
         )
+    password = urllib.parse.unquote(parts.password or "") or os.environ.get("PGPASSWORD")
+    if not password:
+        raise InvalidDatabaseUrl(
+            "--database-url has no password: put it in the URL "
+            "(postgresql://USER:PASSWORD@HOST/DATABASE) or in $PGPASSWORD"
+        )
     return pg8000.native.Connection(
         urllib.parse.unquote(parts.username or ""),
         host=parts.hostname,
         port=parts.port or 5432,
         database=urllib.parse.unquote(parts.path.lstrip("/")) or None,
-        password=urllib.parse.unquote(parts.password)
-        if parts.password
-        else os.environ.get("PGPASSWORD"),
+        password=password,
         application_name="audit-redrive",
     )
 

@@ -559,6 +559,7 @@ def _serve(service: LocalService, stop_requested: Callable[[], bool]) -> None:
     database = service.database
     reader = database.reader
     owner = database.superuser
+    redriver = database.redriver
     publish = "scripts/stack.py publish --count 100"
     if service.aws_port != DEFAULT_PORT:
         publish += f" --aws-port {service.aws_port}"
@@ -574,6 +575,9 @@ def _serve(service: LocalService, stop_requested: Callable[[], bool]) -> None:
         f"  database (owner)           postgresql://{owner.user}:{owner.password}"
         f"@{database.host}:{database.port}/{database.name}\n"
         "    sees every row, audit.rejected_events among them\n"
+        f"  database (redrive role)    postgresql://{redriver.user}:{redriver.password}"
+        f"@{database.host}:{database.port}/{database.name}\n"
+        "    for scripts/redrive.py rejected ... (docs/reliability.md)\n"
         f"  AWS emulator               {service.endpoint_url} "
         f"(bus {service.resources.bus_name}, queue {service.resources.names.queue}, "
         f"DLQ {service.resources.names.dlq})\n"

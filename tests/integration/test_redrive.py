@@ -309,3 +309,14 @@ def test_rejected_row_changed_meanwhile_is_kept(
     assert counts.removed == 0
     assert counts.kept_changed == 2
     assert rejected_rows(audit_db) == [("too_large", 2)] * 2
+
+
+def test_url_without_password_is_named(audit_db, monkeypatch, caplog):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    database = audit_db.database
+    url = f"postgresql://{database.redriver.user}@{database.host}:{database.port}/{database.name}"
+
+    status = main(["rejected", "list", "--database-url", url], out=io.StringIO())
+
+    assert status == 2
+    assert "--database-url has no password" in caplog.text
