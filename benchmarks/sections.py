@@ -35,14 +35,23 @@ class Run:
             self.machine = describe_machine(server_version(database))
         return self.machine
 
-    def write(self, section: str, heading: str, body: str, elapsed: float) -> None:
-        assert self.machine is not None
+    def write(
+        self,
+        section: str,
+        heading: str,
+        body: str,
+        elapsed: float,
+        machine: Machine | None = None,
+    ) -> None:
+        """Write one section's block; `machine` describes a section without PostgreSQL."""
+        described = machine or self.machine
+        assert described is not None
         header = "\n".join(
             [
                 f"Command: `{self.command}` ({self.label} size; this section took {elapsed:.0f} s)",
                 "",
-                *self.machine.lines(),
-                settings_line(),
+                *described.lines(),
+                *([] if machine else [settings_line()]),
             ]
         )
         report.write_block(self.output, self.label, section, heading, f"{header}\n\n{body}")
@@ -290,8 +299,8 @@ def run_cold_start(run: Run, plan: Any) -> None:
     from benchmarks.cold_start import run_cold_starts
 
     started = time.monotonic()
-    if run.machine is None:
-        run.machine = describe_machine("PostgreSQL not used")
+    # Cold starts use no database, so this section's block names none.
+    machine = describe_machine("PostgreSQL not used")
     results = run_cold_starts(plan.cold_runs, run.say, run.work_dir if run.profile else None)
     rows = []
     for result in results:
@@ -334,7 +343,7 @@ def run_cold_start(run: Run, plan: Any) -> None:
             ),
         ]
     )
-    run.write("cold-start", "## Cold start", body, time.monotonic() - started)
+    run.write("cold-start", "## Cold start", body, time.monotonic() - started, machine)
 
 
 # -- end to end -----------------------------------------------------------------------
