@@ -3,6 +3,11 @@ output "event_bus_name" {
   value       = module.audit_log.event_bus_name
 }
 
+output "event_bus_arn" {
+  description = "ARN of the bus, for publishers' IAM policies (events:PutEvents, limited by events:source)."
+  value       = module.audit_log.event_bus_arn
+}
+
 output "graphql_url" {
   description = "Endpoint of the GraphQL API."
   value       = module.audit_log.graphql_url

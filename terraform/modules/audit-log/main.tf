@@ -33,6 +33,8 @@ module "event_bus" {
   target_queue_url       = module.ingest_queue.queue_url
   kms_key_arn            = module.ingest_queue.kms_key_arn
   archive_retention_days = var.event_archive_retention_days
+  # Read events (audit_log.viewed) are the API's to publish; see functions/common/audit_common/roles.py.
+  reserved_sources = { "audit-log.graphql-api" = [module.graphql_api.role_arn] }
 }
 
 module "subscriber" {

@@ -66,3 +66,46 @@ resource "aws_sqs_queue" "delivery_dlq" {
   sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
   tags                      = var.tags
 }
+
+# A source in reserved_sources may only come from its listed principals. The Deny
+# applies to every principal of every account, the bus owner's roles included.
+# NOTE: not applied to AWS from here; the events:source key on PutEvents and
+# aws:PrincipalArn (the role ARN of a role session) follow the IAM documentation.
+data "aws_iam_policy_document" "reserved_sources" {
+  count = length(var.reserved_sources) == 0 ? 0 : 1
+
+  dynamic "statement" {
+    for_each = var.reserved_sources
+
+    content {
+      sid       = "Reserve${replace(title(replace(statement.key, "/[^A-Za-z0-9]+/", " ")), " ", "")}"
+      effect    = "Deny"
+      actions   = ["events:PutEvents"]
+      resources = [aws_cloudwatch_event_bus.this.arn]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "events:source"
+        values   = [statement.key]
+      }
+
+      condition {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = statement.value
+      }
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_bus_policy" "reserved_sources" {
+  count = length(var.reserved_sources) == 0 ? 0 : 1
+
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+  policy         = data.aws_iam_policy_document.reserved_sources[0].json
+}

@@ -98,3 +98,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "reserved_sources" {
+  description = "Event sources that only the listed IAM principals (role ARNs) may publish to the custom bus, by source. The bus policy denies PutEvents with such a source to every other principal, so no publisher can pass its events off as the service's own."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for principals in values(var.reserved_sources) : length(principals) > 0])
+    error_message = "Each reserved source needs at least one principal ARN; an empty list would deny it to everyone."
+  }
+}

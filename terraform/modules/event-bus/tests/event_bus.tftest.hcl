@@ -125,3 +125,48 @@ run "unknown_pattern_rejected" {
 
   expect_failures = [aws_cloudwatch_event_rule.this]
 }
+
+run "reserved_source_is_denied_to_other_principals" {
+  command = plan
+
+  variables {
+    reserved_sources = {
+      "audit-log.graphql-api" = ["arn:aws:iam::123456789012:role/audit-graphql-api"]
+    }
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_bus_policy.reserved_sources) == 1
+    error_message = "A reserved source must get a bus policy."
+  }
+
+  assert {
+    condition     = one(data.aws_iam_policy_document.reserved_sources[0].statement).effect == "Deny"
+    error_message = "The reserved source's statement must deny."
+  }
+
+  assert {
+    condition = anytrue([
+      for condition in one(data.aws_iam_policy_document.reserved_sources[0].statement).condition :
+      condition.variable == "events:source" && contains(condition.values, "audit-log.graphql-api")
+    ])
+    error_message = "The statement must match PutEvents with the reserved source."
+  }
+
+  assert {
+    condition = anytrue([
+      for condition in one(data.aws_iam_policy_document.reserved_sources[0].statement).condition :
+      condition.test == "ArnNotEquals" && condition.variable == "aws:PrincipalArn" && contains(condition.values, "arn:aws:iam::123456789012:role/audit-graphql-api")
+    ])
+    error_message = "The statement must spare the listed role and no one else."
+  }
+}
+
+run "no_reserved_source_no_policy" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudwatch_event_bus_policy.reserved_sources) == 0
+    error_message = "Without reserved sources the module must not replace the bus policy."
+  }
+}
