@@ -95,7 +95,9 @@ def events(audit_db, insert_events) -> None:
 
 def post(url: str, query: str, variables: dict | None = None, authorization: str | None = None):
     headers = {"Authorization": authorization} if authorization else {}
-    return httpx.post(url, json={"query": query, "variables": variables or {}}, headers=headers)
+    return httpx.post(
+        url, json={"query": query, "variables": variables or {}}, headers=headers, timeout=30
+    )
 
 
 @pytest.fixture
@@ -217,8 +219,10 @@ def test_slow_query_does_not_block_others(server_url, events, audit_db, viewer):
         lock_holder.run("ROLLBACK")
     slow.join(timeout=30)
 
+    # Blocked behind the slow query, it would wait for the lock, which is only released
+    # after it returns; the bound is generous so that a loaded machine does not fail it.
     assert quick.json() == {"data": {"__typename": "Query"}}
-    assert elapsed < 5
+    assert elapsed < 20
 
 
 def test_oversized_body_is_rejected(server_url):
@@ -380,7 +384,7 @@ def test_normal_query_succeeds_under_abuse(server_url, events, viewer):
     for result, seconds in normal:
         assert "errors" not in result
         assert len(result["data"]["auditEvents"]["edges"]) == 2
-        assert seconds < 5
+        assert seconds < 20  # generous: a loaded 2-core CI machine is slow, not blocked
     assert len(abuse_results) >= 7
     for name, status, text in abuse_results:
         expected_status = 413 if name == "oversized body" else 200
