@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from local_database import AuditDatabase
+from sample_events import PEOPLE
 
 TENANTS = 100
 USERS_PER_TENANT = 5000
@@ -41,18 +42,6 @@ ACTIONS = (
     ("api_key.rotated", "com.example.identity", "api_key"),
     ("ticket.escalated", "com.example.support", "ticket"),
     ("mfa.disabled", "com.example.identity", "user"),
-)
-PEOPLE = (
-    "Zoë Ångström",
-    "Søren Kierkegaard",
-    "李小龙",
-    "محمد الفارسي",
-    "שרה לוי",
-    "Łukasz Żółw",
-    "José Muñoz",
-    "Nguyễn Thị Minh",
-    "Ada Lovelace",
-    "Grace Hopper",
 )
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0"
 
@@ -116,7 +105,7 @@ FROM (
            CASE WHEN is_service THEN format('svc-%s', lpad(floor(r_actor * 100)::text, 3, '0'))
                 ELSE format('user-%s', lpad(user_number::text, 5, '0')) END AS actor_id,
            CASE WHEN is_service THEN 'billing-worker'
-                ELSE (people)[1 + user_number % 10] END AS actor_name,
+                ELSE (people)[1 + user_number % {len(PEOPLE)}] END AS actor_name,
            CASE WHEN is_service THEN NULL
                 ELSE format('198.51.100.%s', 1 + user_number % 254) END AS actor_ip,
            CASE WHEN is_service THEN NULL ELSE :user_agent END AS actor_user_agent,
