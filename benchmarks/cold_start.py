@@ -13,8 +13,9 @@ container (settings, the compiled schema), with -B because Lambda's
 
 * as deployed: the zip's unchecked-hash .pyc files are loaded;
 * without bytecode: every module of the zip is compiled at each import, as
-  it was before the zips held .pyc files; the standard library's .pyc
-  files are used in both, as the Lambda runtime ships them.
+  it was before the zips contained .pyc files.
+
+Both use the standard library's .pyc files, as the Lambda runtime ships them.
 """
 
 from __future__ import annotations

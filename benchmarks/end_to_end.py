@@ -7,7 +7,7 @@ mapping) and the GraphQL server behind the JWT authorizer, all on
 to 10 messages and no batching window.
 
 Each sample publishes one event with PutEvents, then polls the database
-every few milliseconds until the event is stored, then asks the API for it
+every few milliseconds until the event is stored, then requests it from the API
 (auditEvent, over HTTP, with a viewer token). Polling the database instead
 of the API keeps the benchmark from publishing a read event per poll, since
 the API records every read as an audit_log.viewed event; each sample's one

@@ -1,4 +1,4 @@
-"""What a benchmark ran on: machine, versions, commit and date, for the report."""
+"""The machine, versions, commit and date of a benchmark run, for the report."""
 
 from __future__ import annotations
 

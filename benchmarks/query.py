@@ -1,9 +1,9 @@
 """Query latency at the database and through the resolvers, on generated events.
 
 At the database, each timed statement is the SQL the resolvers build
-(graphql_api.queries), for a viewer, run as the API's reader role inside
-the transaction the API opens (read-only, with audit.tenant_ids set for
-row-level security); only the statement itself is timed. Through the
+(graphql_api.queries) for a viewer. It runs as the API's reader role inside
+the transaction the API opens, read-only and with audit.tenant_ids set for
+row-level security, and only the statement itself is timed. Through the
 resolvers, Ariadne executes a GraphQL document in-process with the API's
 own schema, context and connection, so the time includes parsing,
 validation, the tenant check, the transaction's round trips, cursors and

@@ -2,7 +2,7 @@
 
 The rows have the shape the subscriber stores: about 1 KB each, with an
 `original` envelope, context and metadata. 100 tenants have skewed sizes:
-tenant k gets a share of about 1 / (k ln 101), so tenant-001 holds about
+tenant k gets a share of about 1 / (k ln 101), so tenant-001 has about
 15% of the events and tenant-100 about 0.2%. Events are inserted in time
 order, tenants interleaved, over the current month and the five before it
 (six monthly partitions). Actors, targets and actions are skewed too, so

@@ -151,8 +151,9 @@ def _data_paragraph(data: Any, skipped: int) -> str:
 
     return (
         f"{data.events:,} events generated inside PostgreSQL in {data.seconds:.0f} s "
-        f"(benchmarks/query_data.py), from {data.start:%Y-%m-%d} to {data.end:%Y-%m-%d}: "
-        "100 tenants (the largest holds about 15%, the smallest about 0.2%), in six monthly "
+        f"(benchmarks/query_data.py), from {data.start:%Y-%m-%d} to {data.end:%Y-%m-%d}. "
+        "They belong to 100 tenants (the largest has about 15%, the smallest about 0.2%) and "
+        "fill six monthly "
         f"partitions of the {data.partitions} that pg_partman keeps (retention, future months "
         f"and the default partition), {data.table_bytes / 2**30:.1f} GiB with indexes. "
         "Each sample draws a tenant, "

@@ -222,9 +222,9 @@ class LocalPostgres:
     def stop(self, remove: bool | None = None, *, mode: str = "fast") -> None:
         """Stop the cluster; remove its directory if this object created it.
 
-        ``mode`` is pg_ctl's shutdown mode: ``fast`` rolls back open transactions and
-        disconnects clients; ``immediate`` kills every server process, as a crash does,
-        and the next start recovers from the WAL.
+        ``mode`` is pg_ctl's shutdown mode. ``fast`` rolls back open transactions and
+        disconnects clients. ``immediate`` kills every server process, as a crash does,
+        so the next start recovers from the WAL.
         """
         if self.initialised and self.running:
             self._run("pg_ctl", "--pgdata", str(self.data_dir), "--mode", mode, "--wait", "stop")

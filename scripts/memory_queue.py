@@ -12,8 +12,8 @@ shapes boto3 returns, and keeps SQS's delivery rules:
 
 It never delivers a message twice at once, which SQS and moto both may do, so counts
 taken through it hold exactly. moto 5.2.5 handles about 50 messages a second on the
-2-core machine the soak ran on (it walks every message of a queue on each call); this
-handles thousands.
+2-core machine the soak ran on, because it walks every message of a queue on each call.
+This queue handles thousands.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ subscriber processes fed by scripts/poller.py, as `make demo` does. Then it:
   keeping the queue's backlog bounded. A share (``--via-bus``) goes through the bus
   with PutEvents. The rest goes straight to the queue as the envelope EventBridge
   delivers, because moto 5.2.5 spends about 40 ms of CPU on each PutEvents entry
-  (it builds a JSONPath parser for every target). The subscriber sees the same bodies;
+  (it builds a JSONPath parser for every target). The subscriber receives the same bodies;
 * the queue's backlog stays small (``--max-backlog``) because moto's SQS walks every
   message of the queue on each send and receive;
 * mixes in poison messages, each of a kind that must be rejected with a known reason:

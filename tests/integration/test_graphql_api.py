@@ -305,9 +305,9 @@ def test_bad_filter_is_rejected(ten_events, filter_change, named):
 def test_page_size_out_of_range_is_rejected(ten_events, first):
     result = execute(EVENTS_QUERY, {"filter": window(), "first": first})
 
-    given = "null" if first is None else str(first)
+    sent = "null" if first is None else str(first)
     assert error_types(result) == ["BAD_REQUEST"]
-    assert f"between 1 and 500, not {given}" in result["errors"][0]["message"]
+    assert f"between 1 and 500, not {sent}" in result["errors"][0]["message"]
 
 
 def test_time_without_offset_is_rejected(ten_events):

@@ -220,7 +220,7 @@ def test_slow_query_does_not_block_others(server_url, events, audit_db, viewer):
     slow.join(timeout=30)
 
     # Blocked behind the slow query, it would wait for the lock, which is only released
-    # after it returns; the bound is generous so that a loaded machine does not fail it.
+    # after it returns. The bound is generous, so that a loaded machine does not fail it.
     assert quick.json() == {"data": {"__typename": "Query"}}
     assert elapsed < 20
 

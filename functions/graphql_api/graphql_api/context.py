@@ -120,7 +120,7 @@ class RequestContext:
         records the read with the outcome success, failure (an invalid tenant
         id or any error of the query) or denied. A permitted read is recorded
         in the tenant's log; the others in the caller's own tenant's log, with
-        the tenant it asked for as the target, so that nobody can add events
+        the tenant it asked for as the target, so that no caller can add events
         to a tenant it cannot read.
         """
         caller = self.require_caller()

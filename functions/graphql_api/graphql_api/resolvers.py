@@ -83,8 +83,10 @@ def _page(
     event_filter = parse_filter(filter, context.settings.max_window)
     maximum = context.settings.max_page_size
     if first is None or not 1 <= first <= maximum:
-        given = "null" if first is None else str(first)
-        raise ApiError(ErrorType.BAD_REQUEST, f"first must be between 1 and {maximum}, not {given}")
+        received = "null" if first is None else str(first)
+        raise ApiError(
+            ErrorType.BAD_REQUEST, f"first must be between 1 and {maximum}, not {received}"
+        )
     # A cursor is bound to the filter and to what the caller's role may see.
     binding = f"{event_filter.fingerprint()}/{','.join(caller.hidden_actions)}"
     position = None if after is None else decode_cursor(after, binding, context.cursor_key)

@@ -15,7 +15,7 @@ from audit_common.settings import (
 )
 
 # The query cost limit (graphql_api.limits) is sized for pages and group lists up to
-# these; larger settings would make full pages cost more than the limit allows.
+# these sizes. With larger settings, a full page would cost more than the limit allows.
 PAGE_SIZE_LIMIT = 500
 COUNT_GROUPS_LIMIT = 1000
 

@@ -128,8 +128,8 @@ def storable_text(text: str) -> str:
 def _copy_text(value: str | None) -> str:
     if value is None:
         return _COPY_NULL
-    # str.replace scans in C and returns the string unchanged when nothing matches;
-    # str.translate with a mapping does a dictionary lookup per character, which made
+    # str.replace scans in C and returns the string unchanged when nothing matches.
+    # str.translate with a mapping looks up every character in a dictionary, which made
     # this the subscriber's slowest step (about 55 µs per 1 KB event).
     return (
         value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
