@@ -163,7 +163,9 @@ class _AppSyncFront:
         if body is None:
             await _reject(send, 413, f"the request body is over {MAX_BODY_BYTES} bytes")
             return
-        if _nested_too_deeply(body):
+        try:
+            request = _parse_request(body)
+        except RecursionError:
             await _reject(
                 send,
                 400,
@@ -176,7 +178,7 @@ class _AppSyncFront:
         state["request_id"] = request_id
         if self.authorize is not None:
             response = await anyio.to_thread.run_sync(
-                self.authorize, _authorizer_event(headers, body, request_id)
+                self.authorize, _authorizer_event(headers, request, request_id)
             )
             if not response.get("isAuthorized"):
                 await _respond(send, 401, UNAUTHORIZED)
@@ -185,24 +187,22 @@ class _AppSyncFront:
         await self.app(scope, _replay(body), _graphql_status(send))
 
 
-def _nested_too_deeply(body: bytes) -> bool:
-    """Return whether the body is JSON nested past what Python's parser can recurse into."""
-    try:
-        json.loads(body)
-    except RecursionError:
-        return True
-    except (ValueError, UnicodeDecodeError):
-        return False  # Ariadne rejects bodies that are not JSON itself.
-    return False
+def _parse_request(body: bytes) -> dict[str, Any]:
+    """Return the body's JSON object, or {} for anything else; Ariadne rejects those itself.
 
-
-def _authorizer_event(headers: dict[str, str], body: bytes, request_id: str) -> dict[str, Any]:
-    """Build the Lambda authorizer request AppSync sends for a GraphQL request."""
+    Raises RecursionError for JSON nested past what Python's parser can recurse into.
+    """
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        data = {}
-    data = data if isinstance(data, dict) else {}
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _authorizer_event(
+    headers: dict[str, str], data: dict[str, Any], request_id: str
+) -> dict[str, Any]:
+    """Build the Lambda authorizer request AppSync sends for a GraphQL request."""
     return {
         "authorizationToken": headers.get("authorization", ""),
         "requestContext": {
